@@ -1,0 +1,63 @@
+# Certify — `make run` to try it, `make test` to check it. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PO := certify/translations/zh/LC_MESSAGES/messages.po
+MO := $(PO:.po=.mo)
+PORT ?= 5000
+
+.PHONY: setup run serve test lint format bench translations-update system-packages db demo clean
+
+setup: system-packages $(STAMP) $(MO)
+
+system-packages:
+	@bash scripts/install-system-packages.sh
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Certify needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+$(MO): $(PO) | $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d certify/translations >/dev/null
+
+db: setup
+	$(FLASK) db upgrade
+
+demo: db
+	@mkdir -p instance
+	@if [ -f instance/.demo-loaded ]; then $(FLASK) demo accounts; \
+	else $(FLASK) demo load && touch instance/.demo-loaded; fi
+
+run: demo
+	@echo "Certify is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check certify tests
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format certify tests
+
+translations-update: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  -o certify/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i certify/translations/messages.pot -d certify/translations \
+	  --no-fuzzy-matching --width 100 >/dev/null
+	@echo "Now translate the empty msgstr entries in $(PO)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,127 @@
+"""Certify: training, exams and verifiable certificates for skill self-evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
+
+from certify.config import Settings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
+    """Build an app: config → extensions → blueprints → CLI → error handlers."""
+    settings = settings or load_settings()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(settings.flask_mapping())
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    # Import every model module so the metadata is complete for Alembic and create_all.
+    from certify import models  # noqa: F401
+    from certify.core import i18n
+    from certify.core.auth import configure_login_manager, enforce_password_change
+    from certify.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True, render_as_batch=True
+    )
+    login_manager.init_app(app)
+    configure_login_manager()
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    app.before_request(i18n.remember_requested_locale)
+    app.before_request(enforce_password_change)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers and one writer work at once; SQLite needs foreign keys switched on."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from certify.accounts.views import bp as accounts_bp
+    from certify.catalog.views import bp as catalog_bp
+    from certify.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(catalog_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from certify.accounts.cli import users_cli
+    from certify.catalog.cli import trades_cli
+    from certify.demo.cli import demo_cli
+
+    for group in (users_cli, trades_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from certify.core.errors import DomainError
+    from certify.core.views import handle_domain_error, handle_http_exception, handle_unexpected
+
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from certify.accounts.models import Role
+    from certify.catalog.models import level_label
+    from certify.core import clock
+    from certify.core.i18n import HTML_LANG, LOCALE_NAMES, SUPPORTED_LOCALES
+    from certify.core.masking import mask_id_number, mask_name
+
+    @app.context_processor
+    def inject_globals() -> dict[str, object]:
+        locale = str(get_locale() or "zh")
+        return {
+            "Role": Role,
+            "current_locale": locale,
+            "html_lang": HTML_LANG.get(locale, "zh-CN"),
+            "locale_names": LOCALE_NAMES,
+            "supported_locales": SUPPORTED_LOCALES,
+        }
+
+    app.jinja_env.globals["level_label"] = level_label
+    app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["mask_name"] = mask_name
+
+    @app.template_filter("local_time")
+    def local_time(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return clock.local(moment).strftime(fmt) if moment else ""

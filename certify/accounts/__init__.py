@@ -1,0 +1,1 @@
+"""People and their roles: workers, trainers, examiners, administrators, reviewers."""

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from certify.core import clock
+from certify.core.db_types import UTCDateTime
+from certify.extensions import db
+
+
+class Role(enum.StrEnum):
+    WORKER = "worker"
+    TRAINER = "trainer"
+    EXAMINER = "examiner"
+    ADMIN = "admin"
+    HR = "hr"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.WORKER: _l("Worker"),
+    Role.TRAINER: _l("Trainer"),
+    Role.EXAMINER: _l("Examiner"),
+    Role.ADMIN: _l("Assessment office"),
+    Role.HR: _l("HR bureau reviewer"),
+}
+
+# Trainers teach and examiners score only the trades they are accredited for.
+staff_trades = sa.Table(
+    "staff_trades",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("trade_id", sa.ForeignKey("trades.id"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64), default="")
+    id_number: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    failed_login_count: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    trades = relationship("Trade", secondary=staff_trades, order_by="Trade.code")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.username
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    # --- password -----------------------------------------------------------
+    def set_password(self, raw: str, method: str = "scrypt") -> None:
+        if not raw:
+            raise ValueError("empty password")
+        self.password_hash = generate_password_hash(raw, method=method)
+
+    def check_password(self, raw: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, raw)
+
+    # --- lockout ------------------------------------------------------------
+    def is_locked(self, at: datetime) -> bool:
+        return self.locked_until is not None and at < self.locked_until
+
+    def register_failed_login(self, at: datetime, threshold: int, minutes: int) -> bool:
+        """Count a wrong password; returns True when this failure locks the account."""
+        if self.is_locked(at):
+            return False
+        self.failed_login_count += 1
+        if self.failed_login_count >= threshold:
+            self.locked_until = at + timedelta(minutes=minutes)
+            self.failed_login_count = 0
+            return True
+        return False
+
+    def register_login(self, at: datetime) -> None:
+        if self.is_locked(at):
+            raise ValueError("a locked account cannot log in")
+        self.failed_login_count = 0
+        self.locked_until = None
+        self.last_login_at = at

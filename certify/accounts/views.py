@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
+
+from certify.accounts import services
+from certify.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, UserForm
+from certify.accounts.models import Role
+from certify.catalog.services import list_trades
+from certify.core import clock
+from certify.core.auth import role_required
+from certify.core.errors import ValidationFailed
+from certify.core.forms import safe_next, show_problems
+from certify.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data)
+        except services.LoginFailed as exc:
+            db.session.commit()  # keep the failed-attempt count and any lockout
+            form.password.errors = [exc.message]
+            return render_template("accounts/login.html", form=form), exc.status
+        db.session.commit()
+        session.clear()
+        login_user(user)
+        if user.locale:
+            session["lang"] = user.locale
+        if user.must_change_password:
+            return redirect(url_for("accounts.change_password", next=form.next.data or ""))
+        return redirect(safe_next(form.next.data, url_for("core.index")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ValidationFailed as exc:
+            show_problems(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your new password is saved."), "success")
+            return redirect(safe_next(form.next.data, url_for("core.index")))
+    return render_template("accounts/change_password.html", form=form)
+
+
+# --- administration of accounts ----------------------------------------------------
+
+
+def _fill_trade_choices(form: UserForm) -> None:
+    form.trades.choices = [SelectChoice(t.code, f"{t.name} ({t.code})") for t in list_trades()]
+
+
+def _user_data(form: UserForm) -> services.UserData:
+    return services.UserData(
+        username=form.username.data,
+        role=Role(form.role.data),
+        name=form.name.data or "",
+        id_number=form.id_number.data or None,
+        phone=(form.phone.data or "").strip() or None,
+        active=form.active.data,
+        trade_codes=form.trades.data or [],
+    )
+
+
+@bp.get("/admin/users")
+@role_required(Role.ADMIN)
+def user_list():
+    role = request.args.get("role")
+    query = request.args.get("q", "")
+    users = services.list_users(Role(role) if role in set(Role) else None, query)
+    return render_template(
+        "accounts/user_list.html",
+        users=users,
+        roles=list(Role),
+        role=role,
+        query=query,
+        now=clock.now(),
+    )
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_create():
+    form = UserForm()
+    _fill_trade_choices(form)
+    if form.validate_on_submit():
+        password = services.generate_initial_password()
+        try:
+            user = services.create_user(_user_data(form), password, must_change_password=True)
+        except ValidationFailed as exc:
+            show_problems(form, exc)
+        else:
+            db.session.commit()
+            return render_template("accounts/initial_password.html", user=user, password=password)
+    return render_template("accounts/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_edit(user_id: int):
+    user = services.get_user(user_id)
+    form = UserForm(obj=user)
+    _fill_trade_choices(form)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.trades.data = [t.code for t in user.trades]
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != Role.ADMIN or not form.active.data):
+            flash(_("You cannot remove your own administrator access."), "error")
+        else:
+            try:
+                services.update_user(user, _user_data(form))
+            except ValidationFailed as exc:
+                show_problems(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The account is saved."), "success")
+                return redirect(url_for("accounts.user_list"))
+    return render_template("accounts/user_form.html", form=form, user=user)
+
+
+@bp.post("/admin/users/<int:user_id>/reset-password")
+@role_required(Role.ADMIN)
+def user_reset_password(user_id: int):
+    user = services.get_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form expired. Reload the page and send it again."), "error")
+        return redirect(url_for("accounts.user_list"))
+    password = services.reset_password(user)
+    db.session.commit()
+    return render_template("accounts/initial_password.html", user=user, password=password)
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+@role_required(Role.ADMIN)
+def user_unlock(user_id: int):
+    user = services.get_user(user_id)
+    if ConfirmForm().validate_on_submit():
+        services.unlock_user(user)
+        db.session.commit()
+        flash(_("%(name)s can log in again.", name=user.display_name), "success")
+    return redirect(url_for("accounts.user_list"))

@@ -1,0 +1,1 @@
+"""Cross-domain building blocks: time, errors, authentication, masking, i18n."""

@@ -1,0 +1,26 @@
+"""Glue between service validation and WTForms: problems land on the right field."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_wtf import FlaskForm
+
+from certify.core.errors import ValidationFailed
+
+
+def show_problems(form: FlaskForm, exc: ValidationFailed) -> None:
+    for problem in exc.problems:
+        field = getattr(form, problem.field, None)
+        if field is not None and hasattr(field, "errors"):
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            field.errors.append(problem.message)
+        else:
+            flash(problem.message, "error")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only follow redirects inside this site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

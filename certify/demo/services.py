@@ -1,0 +1,50 @@
+"""Loading the demo data through the same services a person would use, idempotently."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from certify.accounts.models import User
+from certify.accounts.services import UserData, create_user
+from certify.catalog.models import Trade
+from certify.catalog.services import TradeData, create_trade, ensure_area_path
+from certify.demo import data
+from certify.extensions import db
+
+
+def load_demo() -> dict[str, list[str]]:
+    """Add what is missing; never touch what an administrator may have changed since."""
+    report: dict[str, list[str]] = {"created": [], "present": []}
+    for spec in data.TRADES:
+        trade = db.session.scalar(sa.select(Trade).where(Trade.code == spec["code"]))
+        if trade is None:
+            trade = create_trade(
+                TradeData(
+                    code=spec["code"],
+                    name=spec["name"],
+                    certificate_type=spec["certificate_type"],
+                    levels=list(spec["levels"]),
+                    description=spec["description"],
+                )
+            )
+            for path in spec["areas"]:
+                ensure_area_path(trade, path)
+            report["created"].append(f"trade {trade.code}")
+        else:
+            report["present"].append(f"trade {trade.code}")
+    db.session.flush()
+    for spec in data.ACCOUNTS:
+        existing = db.session.scalar(sa.select(User).where(User.username == spec["username"]))
+        if existing is not None:
+            report["present"].append(f"user {existing.username}")
+            continue
+        user_data = UserData(
+            username=spec["username"],
+            role=spec["role"],
+            name=spec.get("name", ""),
+            id_number=spec.get("id_number"),
+            trade_codes=spec.get("trades", ()),
+        )
+        create_user(user_data, spec["password"])
+        report["created"].append(f"user {spec['username']}")
+    return report

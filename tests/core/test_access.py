@@ -1,0 +1,61 @@
+"""The role decorator, checked against every role-protected route of the app."""
+
+import re
+
+import pytest
+
+from certify.accounts.models import Role
+from tests.factories import make_trade, make_user
+
+ROUTE_ARGS = {"code": "warehouse-keeper", "user_id": "1", "area_id": "1", "lang": "en"}
+
+
+def _protected_routes(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        roles = getattr(view, "allowed_roles", None)
+        if roles is None:
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: ROUTE_ARGS[m.group(1)], rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, url, roles
+
+
+def test_every_admin_page_uses_the_role_decorator(app):
+    routes = list(_protected_routes(app))
+    endpoints = {endpoint for endpoint, *_ in routes}
+    admin_endpoints = {e for e, _m, _u, roles in routes if roles == {Role.ADMIN}}
+    assert {
+        "accounts.user_list",
+        "accounts.user_create",
+        "catalog.trade_create",
+        "catalog.trade_edit",
+        "catalog.trade_delete",
+        "catalog.area_add",
+    } <= admin_endpoints
+    assert "catalog.trade_list" in endpoints
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/admin") or rule.rule.startswith("/catalog"):
+            assert rule.endpoint in endpoints, f"{rule.rule} has no role check"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_reaches_only_its_pages(app, client, login, role):
+    make_trade("warehouse-keeper", areas=("入库作业/验收",))
+    user = make_user(role, username=f"u-{role.value}")
+    ROUTE_ARGS["user_id"] = str(user.id)
+    login(user.username)
+    for endpoint, method, url, roles in _protected_routes(app):
+        response = client.open(url, method=method)
+        if role in roles:
+            assert response.status_code != 403, f"{role} refused at {method} {url}"
+        else:
+            assert response.status_code == 403, f"{role} let into {method} {url} ({endpoint})"
+            assert "你没有权限查看这个页面" in response.get_data(as_text=True)
+
+
+def test_anonymous_visitors_are_sent_to_login_from_every_protected_page(app, client):
+    for _endpoint, method, url, _roles in _protected_routes(app):
+        response = client.open(url, method=method)
+        assert response.status_code == 302, f"{method} {url}"
+        assert response.headers["Location"].startswith("/login")

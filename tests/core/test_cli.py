@@ -1,0 +1,129 @@
+import sqlalchemy as sa
+
+from certify.accounts.models import Role, User
+from certify.catalog.models import Trade
+from certify.demo import data
+from certify.extensions import db
+
+
+def test_users_create_makes_an_account_that_can_log_in(app, client, login):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "boss",
+            "--password",
+            "Str0ng-pass",
+            "--role",
+            "admin",
+            "--name",
+            "评价办",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "created admin boss" in result.output
+    assert login("boss", "Str0ng-pass").status_code == 302
+
+
+def test_users_create_worker_with_id_number(app, login):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "w1",
+            "--password",
+            "Str0ng-pass",
+            "--role",
+            "worker",
+            "--id-number",
+            "11010519491231002x",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert login("11010519491231002X", "Str0ng-pass").status_code == 302
+
+
+def test_users_create_reports_problems_and_exits_non_zero(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "x y",
+            "--password",
+            "123",
+            "--role",
+            "worker",
+            "--id-number",
+            "110105194912310021",
+        ]
+    )
+    assert result.exit_code == 1
+    assert "username:" in result.output and "id_number:" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_users_create_refuses_an_unknown_role(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--username", "x", "--password", "Str0ng-pass", "--role", "king"]
+    )
+    assert result.exit_code == 2
+
+
+def test_demo_load_is_idempotent_and_trades_list_shows_both(app, client, login):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "admin-demo-2026" in first.output
+    second = runner.invoke(args=["demo", "load"])
+    assert "already loaded" in second.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Trade)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == len(data.ACCOUNTS)
+
+    listing = runner.invoke(args=["trades", "list"]).output.splitlines()
+    assert listing == [
+        "electroplater\t电镀工\t专项职业能力证书",
+        "warehouse-keeper\t仓库保管员\t职业技能等级证书\t五级/初级工, 四级/中级工",
+    ]
+    # the demo accounts work, including the worker's ID-number login
+    assert login("admin", "admin-demo-2026").status_code == 302
+    client.post("/logout")
+    assert login(data.DEMO_WORKER_ID, "worker-demo-2026").status_code == 302
+
+
+def test_demo_trees_hold_the_trades_knowledge_areas(app):
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
+    paths = {a.path for a in trade.areas}
+    assert {"入库作业/验收", "储存保管/堆码苫垫", "安全消防/消防安全"} <= paths
+    plating = db.session.scalar(sa.select(Trade).where(Trade.code == "electroplater"))
+    assert plating.levels == [] and "镀液成分与维护/赫尔槽试验" in {a.path for a in plating.areas}
+
+
+def test_admin_created_with_users_create_sees_both_trades(app, client, login):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo", "load"])
+    runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "office",
+            "--password",
+            "Str0ng-pass",
+            "--role",
+            Role.ADMIN.value,
+        ]
+    )
+    login("office", "Str0ng-pass")
+    page = client.get("/catalog/trades").get_data(as_text=True)
+    assert "仓库保管员" in page and "电镀工" in page
+
+
+def test_trades_list_on_an_empty_catalog_says_what_to_do(app):
+    result = app.test_cli_runner().invoke(args=["trades", "list"])
+    assert "demo load" in result.output

@@ -1,0 +1,46 @@
+def test_healthz_reports_the_database_engine(client, app):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    expected = "postgresql" if "postgresql" in app.config["SQLALCHEMY_DATABASE_URI"] else "sqlite"
+    assert response.get_json() == {"status": "ok", "database": expected}
+
+
+def test_missing_page_is_a_friendly_chinese_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "找不到这个页面" in page and "返回首页" in page
+
+
+def test_missing_api_resource_answers_json(client):
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "404"
+
+
+def test_an_unexpected_error_is_a_friendly_500(client, login, monkeypatch):
+    from certify.accounts.models import Role
+    from certify.catalog import views
+    from tests.factories import make_user
+
+    make_user(Role.ADMIN, username="boss")
+    login("boss")
+
+    def explode():
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(views.services, "list_trades", explode)
+    response = client.get("/catalog/trades")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "系统出了点问题" in page
+    assert "disk on fire" not in page
+
+
+def test_pages_are_mobile_first_and_load_nothing_from_other_hosts(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'name="viewport"' in page
+    assert "http://" not in page and "https://" not in page and "//cdn" not in page
+    css = client.get("/static/css/app.css")
+    assert css.status_code == 200
+    assert b"min-height: 44px" in css.data
