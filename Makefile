@@ -1,6 +1,8 @@
 # Certify — `make run` to try it, `make test` to check it. Both set everything up first.
 SHELL := /bin/bash
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null && { echo $$p; break; }; done)
+# The first interpreter that really runs and is 3.11+ (pyenv shims may name ones that do not).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
@@ -17,6 +19,7 @@ system-packages:
 	@bash scripts/install-system-packages.sh
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Certify needs Python 3.11 or newer (python3 --version)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Certify needs Python 3.11 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 
