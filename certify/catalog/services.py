@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from certify.audit.services import record_event
 from certify.catalog.models import CertificateType, KnowledgeArea, Trade
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
+from certify.core.references import count_references
 from certify.extensions import db
 
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -136,30 +137,6 @@ def update_trade(trade: Trade, data: TradeData) -> Trade:
     return trade
 
 
-def count_references(
-    targets: dict[str, list[int]], skip: frozenset[str] = frozenset()
-) -> Counter[str]:
-    """How many rows in other tables point at the given rows, by table.
-
-    Found through the foreign keys themselves, so every table added later (banks,
-    cohorts, certificates) guards deletion without this function changing.
-    """
-    usage: Counter[str] = Counter()
-    for table in db.metadata.sorted_tables:
-        if table.name in skip:
-            continue
-        for fk in table.foreign_keys:
-            ids = targets.get(fk.column.table.name)
-            if not ids or fk.column.name != "id":
-                continue
-            count = db.session.scalar(
-                sa.select(sa.func.count()).select_from(table).where(fk.parent.in_(ids))
-            )
-            if count:
-                usage[table.name] += count
-    return usage
-
-
 def trade_usage(trade: Trade) -> Counter[str]:
     """References to the trade or its knowledge areas from outside the trade itself."""
     return count_references(
@@ -169,7 +146,10 @@ def trade_usage(trade: Trade) -> Counter[str]:
 
 
 def describe_usage(usage: Counter[str]) -> str:
-    return ", ".join(f"{USAGE_LABELS.get(name, name)}: {n}" for name, n in sorted(usage.items()))
+    return _("; ").join(
+        _("%(what)s: %(count)d", what=USAGE_LABELS.get(name, name), count=n)
+        for name, n in sorted(usage.items())
+    )
 
 
 def delete_trade(trade: Trade) -> None:

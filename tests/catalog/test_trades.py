@@ -115,7 +115,7 @@ def test_a_trade_in_use_cannot_be_deleted_or_change_certificate_type(client, log
     make_trade("warehouse-keeper")
     make_user(Role.TRAINER, username="t1", trades=("warehouse-keeper",))
     page = client.get("/catalog/trades/warehouse-keeper").get_data(as_text=True)
-    assert "正在使用" in page and "授权的培训师和考评员: 1" in page
+    assert "正在使用" in page and "授权的培训师和考评员：1" in page
     page = client.post("/catalog/trades/warehouse-keeper/delete", follow_redirects=True).get_data(
         as_text=True
     )

@@ -127,3 +127,15 @@ def test_admin_created_with_users_create_sees_both_trades(app, client, login):
 def test_trades_list_on_an_empty_catalog_says_what_to_do(app):
     result = app.test_cli_runner().invoke(args=["trades", "list"])
     assert "demo load" in result.output
+
+
+def test_users_list_prints_one_line_per_account(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo", "load"])
+    lines = runner.invoke(args=["users", "list", "--role", "worker"]).output.splitlines()
+    assert lines == ["worker\tworker\t陈小梅"]
+
+
+def test_demo_accounts_prints_the_logins(app):
+    output = app.test_cli_runner().invoke(args=["demo", "accounts"]).output
+    assert "worker-demo-2026" in output and data.DEMO_WORKER_ID in output
