@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from certify.accounts import services
@@ -67,7 +67,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@role_required()
 def change_password():
     form = ChangePasswordForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

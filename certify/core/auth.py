@@ -22,7 +22,8 @@ PASSWORD_CHANGE_EXEMPT = frozenset(
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:
-    """Let the listed roles in; send anonymous users to log in; refuse the rest with 403."""
+    """Let the listed roles in (every role when none is listed); send anonymous users to
+    log in; refuse the rest with 403."""
 
     def decorator(view: F) -> F:
         @wraps(view)
