@@ -72,20 +72,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from certify.accounts.views import bp as accounts_bp
+    from certify.banks.views import bp as banks_bp
     from certify.catalog.views import bp as catalog_bp
     from certify.core.views import bp as core_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(banks_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from certify.accounts.cli import users_cli
+    from certify.banks.cli import banks_cli, blueprints_cli
     from certify.catalog.cli import trades_cli
     from certify.demo.cli import demo_cli
 
-    for group in (users_cli, trades_cli, demo_cli):
+    for group in (users_cli, trades_cli, demo_cli, banks_cli, blueprints_cli):
         app.cli.add_command(group)
 
 
@@ -102,6 +105,7 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from certify.accounts.models import Role
+    from certify.banks.formats.common import QuestionType
     from certify.catalog.models import level_label
     from certify.core import clock
     from certify.core.i18n import HTML_LANG, LOCALE_NAMES, SUPPORTED_LOCALES
@@ -112,6 +116,7 @@ def _register_template_helpers(app: Flask) -> None:
         locale = str(get_locale() or "zh")
         return {
             "Role": Role,
+            "QuestionType": QuestionType,
             "current_locale": locale,
             "html_lang": HTML_LANG.get(locale, "zh-CN"),
             "locale_names": LOCALE_NAMES,

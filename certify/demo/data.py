@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from certify.accounts.models import Role
 from certify.catalog.models import CertificateType
@@ -68,6 +69,8 @@ TRADES = [
         "areas": ELECTROPLATER_AREAS,
     },
 ]
+
+BANKS_DIR = Path(__file__).resolve().parents[2] / "question_banks"
 
 DEMO_WORKER_ID = make_id_number("330302", date(1990, 5, 12), 2)
 

@@ -6,6 +6,9 @@ import sqlalchemy as sa
 
 from certify.accounts.models import User
 from certify.accounts.services import UserData, create_user
+from certify.banks.blueprints import load_blueprint_json
+from certify.banks.importer import import_bank
+from certify.banks.models import ExamBlueprint, Question
 from certify.catalog.models import Trade
 from certify.catalog.services import TradeData, create_trade, ensure_area_path
 from certify.demo import data
@@ -47,4 +50,29 @@ def load_demo() -> dict[str, list[str]]:
         )
         create_user(user_data, spec["password"])
         report["created"].append(f"user {spec['username']}")
+    _load_banks(report)
     return report
+
+
+def _load_banks(report: dict[str, list[str]]) -> None:
+    """The shipped banks and blueprints, for a trade whose bank is still empty."""
+    for spec in data.TRADES:
+        trade = db.session.scalar(sa.select(Trade).where(Trade.code == spec["code"]))
+        if trade is None:
+            continue
+        has_questions = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Question).where(Question.trade_id == trade.id)
+        )
+        bank = data.BANKS_DIR / f"{trade.code}.csv"
+        if not has_questions and bank.exists():
+            result = import_bank(trade, bank.name, bank.read_bytes())
+            report["created"].append(f"{result.imported} questions for {trade.code}")
+        has_blueprints = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ExamBlueprint)
+            .where(ExamBlueprint.trade_id == trade.id)
+        )
+        if not has_blueprints:
+            for path in sorted(data.BANKS_DIR.glob(f"{trade.code}*.blueprint.json")):
+                blueprint = load_blueprint_json(path.read_text(encoding="utf-8"), path.name)
+                report["created"].append(f"blueprint {blueprint.name}")

@@ -5,9 +5,21 @@ import re
 import pytest
 
 from certify.accounts.models import Role
+from certify.banks.blueprints import load_blueprint_json
+from certify.banks.importer import import_bank
+from certify.demo.data import BANKS_DIR, WAREHOUSE_KEEPER_AREAS
 from tests.factories import make_trade, make_user
 
-ROUTE_ARGS = {"code": "warehouse-keeper", "user_id": "1", "area_id": "1", "lang": "en"}
+ROUTE_ARGS = {
+    "code": "warehouse-keeper",
+    "user_id": "1",
+    "area_id": "1",
+    "lang": "en",
+    "question_id": "1",
+    "blueprint_id": "1",
+    "fmt": "csv",
+    "action": "retire",
+}
 
 
 def _protected_routes(app):
@@ -16,7 +28,7 @@ def _protected_routes(app):
         roles = getattr(view, "allowed_roles", None)
         if roles is None:
             continue
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: ROUTE_ARGS[m.group(1)], rule.rule)
+        url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: ROUTE_ARGS[m.group(1)], rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url, roles
 
@@ -35,14 +47,20 @@ def test_every_admin_page_uses_the_role_decorator(app):
     } <= admin_endpoints
     assert {"catalog.trade_list", "accounts.change_password"} <= endpoints
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(("/admin", "/catalog", "/account")):
+        if rule.rule.startswith(("/admin", "/catalog", "/account", "/banks")):
             assert rule.endpoint in endpoints, f"{rule.rule} has no role check"
 
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_reaches_only_its_pages(app, client, login, role):
-    make_trade("warehouse-keeper", areas=("入库作业/验收",))
-    user = make_user(role, username=f"u-{role.value}")
+    trade = make_trade("warehouse-keeper", areas=tuple(WAREHOUSE_KEEPER_AREAS))
+    import_bank(
+        trade,
+        "bank.csv",
+        "题型,题干,选项A,选项B,答案,知识点\n单选题,甲？,甲,乙,A,入库作业/验收\n".encode(),
+    )
+    load_blueprint_json((BANKS_DIR / "warehouse-keeper-5.blueprint.json").read_text(), "bp")
+    user = make_user(role, username=f"u-{role.value}", trades=("warehouse-keeper",))
     ROUTE_ARGS["user_id"] = str(user.id)
     login(user.username)
     for endpoint, method, url, roles in _protected_routes(app):

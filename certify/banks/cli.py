@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from certify.banks import blueprints as bp_services
+from certify.banks.export import EXPORT_FORMATS, export_bank, template_xlsx
+from certify.banks.formats.common import MAX_FILE_BYTES, BankFileError
+from certify.banks.importer import FORMAT_LABELS, ImportOptions, ImportReport, import_bank
+from certify.banks.services import active_versions
+from certify.catalog.services import get_trade
+from certify.core.errors import DomainError, ValidationFailed
+from certify.extensions import db
+
+banks_cli = AppGroup("banks", help="Question banks: import, export, template.")
+blueprints_cli = AppGroup("blueprints", help="Exam blueprints (组卷规则).")
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(message, err=True)
+    raise SystemExit(code)
+
+
+def print_report(report: ImportReport) -> None:
+    click.echo(f"file: {report.filename} ({FORMAT_LABELS[report.format]})")
+    click.echo(f"imported: {report.imported}")
+    click.echo(f"duplicates: {len(report.duplicates)}")
+    click.echo(f"skipped: {len(report.skipped)}")
+    click.echo(f"invalid: {report.invalid_count}")
+    for problem in report.problems:
+        click.echo(f"  {problem}")
+    shown = 20
+    for dup in report.duplicates[:shown]:
+        where = (
+            f"question {dup.of_existing} in the bank"
+            if dup.of_existing
+            else f"{report.unit.value} {dup.of_number} of this file"
+        )
+        click.echo(f"  {report.unit.value} {dup.question.number}: duplicate of {where}")
+    if len(report.duplicates) > shown:
+        click.echo(f"  … and {len(report.duplicates) - shown} more duplicates")
+    for item in report.skipped:
+        click.echo(f"  {item.unit.value} {item.number}: skipped, {item.reason}")
+    for path in report.new_areas:
+        click.echo(f"  new knowledge area: {path}")
+
+
+@banks_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trade", "trade_code", required=True, help="Trade code, e.g. warehouse-keeper.")
+@click.option("--valid-only", is_flag=True, help="Save the valid questions even if some are wrong.")
+@click.option("--dry-run", is_flag=True, help="Check only; save nothing.")
+@click.option(
+    "--area", "default_area", default=None, help="Knowledge area for questions without one."
+)
+@click.option("--create-areas", is_flag=True, help="Add unknown knowledge areas to the trade.")
+def import_command(path: Path, trade_code, valid_only, dry_run, default_area, create_areas):
+    """Import a question file: xlsx, CSV (UTF-8 or GBK), GIFT, Moodle XML or Aiken."""
+    if path.stat().st_size > MAX_FILE_BYTES:  # refuse before reading it into memory
+        _fail(f"{path.name}: {_('The file is larger than 10 MB.')}")
+    try:
+        trade = get_trade(trade_code)
+        report = import_bank(
+            trade,
+            path.name,
+            path.read_bytes(),
+            ImportOptions(
+                valid_only=valid_only,
+                dry_run=dry_run,
+                default_area=default_area,
+                create_areas=create_areas,
+            ),
+        )
+    except BankFileError as exc:
+        db.session.rollback()
+        _fail(f"{exc.filename}: {exc.message}")
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.message)
+    print_report(report)
+    if report.saved:
+        db.session.commit()
+    else:
+        db.session.rollback()
+        if dry_run:
+            click.echo("dry run: nothing saved")
+        elif report.problems:
+            click.echo("nothing saved: correct the problems, or use --valid-only")
+    if report.problems and not valid_only:
+        raise SystemExit(1)
+
+
+@banks_cli.command("export")
+@click.option("--trade", "trade_code", required=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_command(trade_code, fmt, output: Path):
+    """Write the trade's active questions in the template's columns (or GIFT)."""
+    try:
+        trade = get_trade(trade_code)
+    except DomainError as exc:
+        _fail(exc.message)
+    versions = active_versions(trade)
+    output.write_bytes(export_bank(versions, fmt))
+    click.echo(f"{len(versions)} questions written to {output}")
+
+
+@banks_cli.command("template")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def template_command(output: Path):
+    """Write the Excel import template with examples and instructions."""
+    output.write_bytes(template_xlsx())
+    click.echo(f"template written to {output}")
+
+
+@blueprints_cli.command("list")
+def list_blueprints_command():
+    """Each blueprint: id, trade, level, name, and whether the bank can supply it."""
+    for blueprint in bp_services.list_blueprints():
+        check = bp_services.check_blueprint(blueprint)
+        state = "ok" if check.ideal else ("thin" if check.satisfiable else "short")
+        level = blueprint.level or "-"
+        click.echo(f"{blueprint.id}\t{blueprint.trade.code}\t{level}\t{blueprint.name}\t{state}")
+
+
+@blueprints_cli.command("check")
+@click.argument("blueprint_id", type=int)
+def check_blueprint_command(blueprint_id: int):
+    """Can the active bank supply this blueprint? Exits 1 when it cannot."""
+    try:
+        blueprint = bp_services.get_blueprint(blueprint_id)
+    except DomainError as exc:
+        _fail(exc.message)
+    check = bp_services.check_blueprint(blueprint)
+    for row in check.rows:
+        area = row.area.path if row.area else "(all)"
+        click.echo(
+            f"{row.status}\t{row.section_type}\t{area}\tneed {row.needed}\thave {row.available}"
+        )
+    for row in check.difficulty:
+        click.echo(
+            f"{row.status}\tdifficulty {row.difficulty}\tneed {row.needed}\thave {row.available}"
+        )
+    verdict = (
+        "ideal" if check.ideal else ("satisfiable" if check.satisfiable else "not satisfiable")
+    )
+    click.echo(f"verdict: {verdict}")
+    if not check.satisfiable:
+        raise SystemExit(1)
+
+
+@blueprints_cli.command("export")
+@click.argument("blueprint_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_blueprint_command(blueprint_id: int, output: Path):
+    """Write a blueprint as JSON."""
+    try:
+        blueprint = bp_services.get_blueprint(blueprint_id)
+    except DomainError as exc:
+        _fail(exc.message)
+    text = json.dumps(bp_services.export_blueprint(blueprint), ensure_ascii=False, indent=2)
+    output.write_text(text + "\n", encoding="utf-8")
+    click.echo(f"blueprint {blueprint_id} written to {output}")
+
+
+@blueprints_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load_blueprint_command(path: Path):
+    """Create or update a blueprint from JSON (as written by `blueprints export`)."""
+    try:
+        blueprint = bp_services.load_blueprint_json(path.read_text(encoding="utf-8"), path.name)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(f"{path.name}: {problem.field}: {problem.message}", err=True)
+        raise SystemExit(1) from exc
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"blueprint {blueprint.id} saved: {blueprint.name}")

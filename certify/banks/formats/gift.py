@@ -1,0 +1,523 @@
+"""Moodle GIFT reader: single choice, multiple response (%weights%) and true/false.
+
+https://docs.moodle.org/en/GIFT_format. Questions are separated by blank lines; whole-line
+``//`` comments are dropped. Essay, matching, numerical, short-answer and description items
+are reported as skipped, not as problems. Everything runs in linear time: the text is
+scanned with ``str.find`` and regular expressions without nested or overlapping repeats,
+and [html] markup is read by common.html_to_text, which tames it first.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from certify.banks.formats.common import (
+    FALSE_KEY,
+    MAX_QUESTIONS,
+    OPTION_KEYS,
+    TRUE_KEY,
+    BankFileError,
+    ImportProblem,
+    ParsedOption,
+    ParsedQuestion,
+    ParseResult,
+    QuestionType,
+    SkippedItem,
+    Unit,
+    html_to_text,
+)
+
+# Field names as in the Excel template, like the validator's.
+F_STEM, F_ANSWER, F_OPTION, F_AREA, F_TITLE = "题干", "答案", "选项", "知识点", "标题"
+
+# Escaped characters become Unicode noncharacters (reserved for internal use) so that they
+# can never act as syntax; any noncharacters already in the file are neutralised first.
+_NONCHARACTERS = re.compile("[\ufdd0-\ufdef]")
+_ESCAPES = {
+    "\\": "\ufdd0",
+    ":": "\ufdd1",
+    "#": "\ufdd2",
+    "=": "\ufdd3",
+    "{": "\ufdd4",
+    "}": "\ufdd5",
+    "~": "\ufdd6",
+    "n": "\ufdd7",
+}
+_ESCAPE_RE = re.compile(r"\\([\\:#={}~n])")
+_NEWLINE = _ESCAPES["n"]
+_BLANK = "\ufdd8"  # where the answer block sat in a missing-word question
+_UNESCAPE = str.maketrans(
+    {placeholder: char for char, placeholder in _ESCAPES.items()} | {_NEWLINE: "\n"}
+)
+BLANK_TEXT = "＿＿"
+
+_MARKER_RE = re.compile(r"\s*\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
+_SEPARATOR_RE = re.compile(r"[=~]")
+_WEIGHT_RE = re.compile(r"\s*%\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*%")
+_SHORT_ANSWER_RE = re.compile(r"(?:^|=)([^=#]*[^\s=#][^=]*)")
+_TRUE = frozenset({"T", "TRUE"})
+_FALSE = frozenset({"F", "FALSE"})
+
+_CATEGORY_RE = re.compile(r"\s*\$CATEGORY", re.IGNORECASE)
+_CATEGORY_COLON_RE = re.compile(r"\s*[:：]")
+_CATEGORY_COMMENT_RE = re.compile(r"\s//")
+_CONTEXT_RE = re.compile(r"\$([A-Za-z]*[0-9]*)\$/?")
+_CONTEXTS = frozenset({"course", "system", "module", "coursecategory"})
+_CAT_CONTEXT_RE = re.compile(r"cat[0-9]*")
+_TOP_RE = re.compile(r"\s*top\s*(?:/|$)", re.IGNORECASE)
+
+
+def parse_gift(text: str, filename: str) -> ParseResult:
+    """Questions, problems and skipped items from the text of a GIFT file."""
+    reader = _Reader(filename)
+    for block in _blocks(_prepare(text)):
+        reader.read(block)
+    return reader.result
+
+
+def _prepare(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = _NONCHARACTERS.sub("\ufffd", text)
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(1)], text)
+
+
+@dataclass
+class _Block:
+    """One question's lines (comments left out), joined with newlines."""
+
+    numbers: list[int]  # 1-based file line of each kept line
+    starts: list[int]  # offset of each kept line in text
+    text: str
+
+    @property
+    def number(self) -> int:
+        return self.numbers[0]
+
+    def line_at(self, offset: int) -> int:
+        return self.numbers[max(0, bisect.bisect_right(self.starts, offset) - 1)]
+
+    def rest(self) -> _Block | None:
+        """The block without its first line."""
+        if len(self.numbers) < 2:
+            return None
+        cut = self.starts[1]
+        return _Block(self.numbers[1:], [s - cut for s in self.starts[1:]], self.text[cut:])
+
+
+def _blocks(text: str) -> Iterator[_Block]:
+    numbers: list[int] = []
+    lines: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped:
+            if lines:
+                yield _make_block(numbers, lines)
+                numbers, lines = [], []
+        elif not stripped.startswith("//"):
+            numbers.append(number)
+            lines.append(line)
+    if lines:
+        yield _make_block(numbers, lines)
+
+
+def _make_block(numbers: list[int], lines: list[str]) -> _Block:
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    return _Block(numbers, starts, "\n".join(lines))
+
+
+def _take_marker(raw: str, fmt: str) -> tuple[str, str]:
+    """A leading [html]/[markdown]/[plain]/[moodle] marker sets the format of raw."""
+    match = _MARKER_RE.match(raw)
+    if match:
+        return match.group(1).lower(), raw[match.end() :]
+    return fmt, raw
+
+
+def _render(raw: str, fmt: str) -> str:
+    """Display text of one part: escapes resolved, HTML reduced to text, and each line break
+    of the file (with the indentation around it) made one space. Spaces within a line and
+    explicit \\n stay as written, so "（  ）" survives an export and import."""
+    fmt, raw = _take_marker(raw, fmt)
+    if fmt == "html":
+        # In HTML a newline is only a space; <br> and <p> make the line breaks.
+        raw = raw.replace("\n", " ").replace(_NEWLINE, " ").translate(_UNESCAPE)
+        text = html_to_text(raw)
+    else:
+        if "\n" in raw:
+            raw = " ".join(line for line in (part.strip() for part in raw.split("\n")) if line)
+        text = raw.translate(_UNESCAPE)
+    return text.replace(_BLANK, BLANK_TEXT).strip()
+
+
+@dataclass
+class _Answer:
+    marker: str  # "=", "~" or "" for text before the first answer
+    body: str
+    offset: int  # in the block's text
+
+
+def _answers(text: str, base: int) -> Iterator[_Answer]:
+    """The answers of a block, each starting at an = or ~; the text before them first."""
+    marker, start = "", 0
+    for match in _SEPARATOR_RE.finditer(text):
+        yield _Answer(marker, text[start : match.start()], base + start)
+        marker, start = match.group(), match.end()
+    yield _Answer(marker, text[start:], base + start)
+
+
+class _Reader:
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.result = ParseResult()
+        self.area: str | None = None
+        self.items = 0
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def problem(self, number: int, field: str, message: str) -> None:
+        self.result.problems.append(ImportProblem(self.filename, number, Unit.LINE, field, message))
+
+    def skip(self, number: int, reason: str) -> None:
+        self.result.skipped.append(SkippedItem(number, Unit.LINE, reason))
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    def read(self, block: _Block) -> None:
+        if _CATEGORY_RE.match(block.text):
+            first_line = block.text[: block.starts[1] - 1] if len(block.starts) > 1 else block.text
+            self.category(block.number, first_line)
+            # Forgiving: a question written straight under $CATEGORY is still read.
+            rest = block.rest()
+            if rest is None:
+                return
+            block = rest
+        self.items += 1
+        if self.items > MAX_QUESTIONS:
+            raise BankFileError(
+                self.filename,
+                _(
+                    "The file has more than %(n)d questions. Split it into smaller files.",
+                    n=MAX_QUESTIONS,
+                ),
+            )
+        self.question(block)
+
+    def category(self, number: int, line: str) -> None:
+        self.area = None
+        head = _CATEGORY_RE.match(line)
+        assert head is not None
+        colon = _CATEGORY_COLON_RE.match(line, head.end())
+        if colon is None:
+            self.problem(
+                number,
+                F_AREA,
+                _(
+                    "Write the category as %(example)s.",
+                    example="$CATEGORY: top/入库作业/验收",
+                ),
+            )
+            return
+        path = line[colon.end() :]
+        comment = _CATEGORY_COMMENT_RE.search(path)
+        if comment:
+            path = path[: comment.start()]
+        path = path.translate(_UNESCAPE).strip()
+        if not path:
+            self.problem(number, F_AREA, _("The $CATEGORY line has no path after the colon."))
+            return
+        context = _CONTEXT_RE.match(path)
+        if context:
+            name = context.group(1).lower()
+            if name not in _CONTEXTS and not _CAT_CONTEXT_RE.fullmatch(name):
+                self.problem(
+                    number,
+                    F_AREA,
+                    _(
+                        "Unknown category context %(token)s. Use $course$, $system$, $module$ "
+                        "or $coursecategory$, or leave it out.",
+                        token=f"${context.group(1)}$",
+                    ),
+                )
+                return
+            path = path[context.end() :]
+        top = _TOP_RE.match(path)
+        if top:
+            path = path[top.end() :]
+        if "//" in path:
+            self.problem(
+                number,
+                F_AREA,
+                _(
+                    "Knowledge area names cannot contain “/”. Remove the // from the "
+                    "$CATEGORY path."
+                ),
+            )
+            return
+        levels = [level.strip() for level in path.strip().strip("/").split("/")]
+        if levels == [""]:
+            return  # the top of the bank: no area
+        if "" in levels:
+            self.problem(
+                number, F_AREA, _("The $CATEGORY path has an empty level between two “/”.")
+            )
+            return
+        self.area = "/".join(levels)
+
+    def question(self, block: _Block) -> None:
+        text, number = block.text, block.number
+        start = len(text) - len(text.lstrip())
+        title = ""
+        if text.startswith("::", start):
+            end = text.find("::", start + 2)
+            if end < 0:
+                self.problem(
+                    number,
+                    F_TITLE,
+                    _("The title opened with :: is never closed with ::. Write \\: for a colon."),
+                )
+                return
+            title = _render(text[start + 2 : end], "plain")
+            start = end + 2
+
+        opening = text.find("{", start)
+        closing = text.find("}", start)
+        if opening < 0 or 0 <= closing < opening:
+            if closing >= 0:
+                self.stray_brace(block, closing)
+            else:
+                self.skip(number, _("Description (text without an answer block): not a question."))
+            return
+        if closing < 0:
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "The answer block opened with { on line %(line)d is never closed with }. "
+                    "Add the }, or write \\{ for a literal brace.",
+                    line=block.line_at(opening),
+                ),
+            )
+            return
+        nested = text.find("{", opening + 1, closing)
+        if nested >= 0:
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "The answer block opened with { on line %(line)d is not closed with } "
+                    "before the next { on line %(next)d. Write \\{ for a literal brace.",
+                    line=block.line_at(opening),
+                    next=block.line_at(nested),
+                ),
+            )
+            return
+        after = text[closing + 1 :]
+        second = after.find("{")
+        if second >= 0:
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "A second answer block starts on line %(line)d. A question has one { }; "
+                    "put a blank line between questions.",
+                    line=block.line_at(closing + 1 + second),
+                ),
+            )
+            return
+        stray = after.find("}")
+        if stray >= 0:
+            self.stray_brace(block, closing + 1 + stray)
+            return
+
+        fmt, before = _take_marker(text[start:opening], "moodle")
+        stem_raw = before + _BLANK + after if after.strip() else before
+        stem = _render(stem_raw, fmt)
+
+        answers = text[opening + 1 : closing]
+        general = ""
+        separator = answers.rfind("####")
+        if separator >= 0:
+            general = _render(answers[separator + 4 :], fmt)
+            answers = answers[:separator]
+        core = answers.strip()
+        base = opening + 1
+
+        if not core:
+            self.skip(number, _("Essay question: Certify does not grade free-text answers."))
+        elif core.startswith("#"):
+            self.skip(number, _("Numerical question: Certify does not grade number answers."))
+        elif "~" in answers:
+            self.choice(block, stem, title, answers, base, fmt, general)
+        elif "=" in answers and "->" in answers:
+            self.skip(number, _("Matching question: Certify does not grade matching."))
+        elif core.partition("#")[0].strip().upper() in _TRUE | _FALSE:
+            self.true_false(number, stem, title, core, fmt, general)
+        elif _has_short_answer(answers, fmt):
+            self.skip(number, _("Short-answer question: Certify does not grade typed-in answers."))
+        else:
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "The answer block has no answer in it. Write the options, each starting "
+                    "with = (right) or ~ (wrong), or {T} / {F} for true or false."
+                ),
+            )
+
+    def stray_brace(self, block: _Block, offset: int) -> None:
+        self.problem(
+            block.number,
+            F_STEM,
+            _(
+                "The } on line %(line)d has no matching {. Write \\} for a literal brace.",
+                line=block.line_at(offset),
+            ),
+        )
+
+    def choice(
+        self,
+        block: _Block,
+        stem: str,
+        title: str,
+        answers: str,
+        base: int,
+        fmt: str,
+        general: str,
+    ) -> None:
+        number = block.number
+        ok = True
+        options: list[ParsedOption] = []
+        correct: list[str] = []
+        feedback: dict[str, str] = {}
+        for answer in _answers(answers, base):
+            if not answer.marker:
+                if answer.body.strip():
+                    ok = False
+                    self.problem(
+                        number,
+                        F_OPTION,
+                        _(
+                            "There is text before the first answer on line %(line)d. Every "
+                            "answer starts with = (right) or ~ (wrong).",
+                            line=block.line_at(
+                                answer.offset + len(answer.body) - len(answer.body.lstrip())
+                            ),
+                        ),
+                    )
+                continue
+            if len(options) == len(OPTION_KEYS):
+                self.problem(
+                    number,
+                    F_OPTION,
+                    _(
+                        "The question has more than %(n)d answers; Certify allows at most %(n)d.",
+                        n=len(OPTION_KEYS),
+                    ),
+                )
+                return
+            key = OPTION_KEYS[len(options)]
+            line = block.line_at(answer.offset)
+            body = answer.body
+            weight = 100.0 if answer.marker == "=" else 0.0
+            match = _WEIGHT_RE.match(body)
+            if match:
+                weight = float(match.group(1))
+                body = body[match.end() :]
+                if not -100 <= weight <= 100:
+                    ok = False
+                    self.problem(
+                        number,
+                        F_ANSWER,
+                        _(
+                            "The weight %(weight)s on line %(line)d is not between -100 and 100.",
+                            weight=f"%{match.group(1)}%",
+                            line=line,
+                        ),
+                    )
+            option_fmt, body = _take_marker(body, fmt)
+            option_raw, _hash, feedback_raw = body.partition("#")
+            option_text = _render(option_raw, option_fmt)
+            if not option_text:
+                ok = False
+                self.problem(
+                    number,
+                    F_OPTION,
+                    _(
+                        "Answer %(key)s on line %(line)d has no text.",
+                        key=key,
+                        line=line,
+                    ),
+                )
+            options.append(ParsedOption(key, option_text))
+            feedback[key] = _render(feedback_raw, option_fmt)
+            if weight > 0:
+                correct.append(key)
+        if not correct:
+            ok = False
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "No answer is marked right. Start the right answer with =, or give the "
+                    "right answers a positive weight such as %(example)s.",
+                    example="~%50%",
+                ),
+            )
+        if not ok:
+            return
+        explanation = general or feedback[correct[0]]
+        self.result.questions.append(
+            ParsedQuestion(
+                number=number,
+                type=QuestionType.SINGLE if len(correct) == 1 else QuestionType.MULTIPLE,
+                stem=stem,
+                options=options,
+                correct=correct,
+                area_path=self.area,
+                explanation=explanation,
+                title=title,
+            )
+        )
+
+    def true_false(
+        self, number: int, stem: str, title: str, core: str, fmt: str, general: str
+    ) -> None:
+        head, _hash, comments = core.partition("#")
+        value = TRUE_KEY if head.strip().upper() in _TRUE else FALSE_KEY
+        # {T#feedback for a wrong answer#feedback for a right answer}
+        wrong_raw, _hash, right_raw = comments.partition("#")
+        explanation = general or _render(right_raw, fmt) or _render(wrong_raw, fmt)
+        self.result.questions.append(
+            ParsedQuestion(
+                number=number,
+                type=QuestionType.TRUE_FALSE,
+                stem=stem,
+                options=[],
+                correct=[value],
+                area_path=self.area,
+                explanation=explanation,
+                title=title,
+            )
+        )
+
+
+def _has_short_answer(answers: str, fmt: str) -> bool:
+    """Whether any =answer of a short-answer block has text (weights and feedback aside)."""
+    for match in _SHORT_ANSWER_RE.finditer(answers):
+        body = match.group(1)
+        weight = _WEIGHT_RE.match(body)
+        if weight:
+            body = body[weight.end() :]
+        if _render(body.partition("#")[0], fmt):
+            return True
+    return False

@@ -1,0 +1,308 @@
+"""Spreadsheet-shaped banks: the xlsx template and CSV with the same columns.
+
+Both end up as rows of cells; one function turns rows into questions so that a
+CSV saved from the template and the template itself read the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+
+from flask_babel import gettext as _
+
+from certify.banks.formats.common import (
+    FALSE_KEY,
+    MAX_FILE_BYTES,
+    MAX_QUESTIONS,
+    OPTION_KEYS,
+    TRUE_KEY,
+    BankFileError,
+    ImportProblem,
+    ParsedOption,
+    ParsedQuestion,
+    ParseResult,
+    QuestionType,
+    Unit,
+    decode_text,
+)
+
+COLUMNS = [
+    "题型",
+    "题干",
+    *[f"选项{k}" for k in OPTION_KEYS],
+    "答案",
+    "知识点",
+    "难度",
+    "解析",
+    "出处",
+]
+HEADER_ALIASES = {
+    "题型": ("题型", "试题类型", "题目类型", "类型"),
+    "题干": ("题干", "题目", "试题", "题目内容", "试题内容"),
+    "答案": ("答案", "正确答案", "标准答案"),
+    "知识点": ("知识点", "知识点路径", "知识领域"),
+    "难度": ("难度", "难易度", "难易程度"),
+    "解析": ("解析", "答案解析", "试题解析"),
+    "出处": ("出处", "来源", "试题来源"),
+}
+LEVEL_COLUMNS = ("知识点一级", "知识点二级", "知识点三级", "知识点四级", "知识点五级", "知识点六级")
+TYPE_WORDS = {
+    QuestionType.SINGLE: ("单选", "单选题", "单项选择", "单项选择题", "single"),
+    QuestionType.MULTIPLE: ("多选", "多选题", "多项选择", "多项选择题", "multiple"),
+    QuestionType.TRUE_FALSE: ("判断", "判断题", "是非题", "true_false", "truefalse"),
+}
+TRUE_WORDS = ("正确", "对", "对的", "√", "✓", "✔", "T", "TRUE", "Y", "YES", "是")
+FALSE_WORDS = ("错误", "错", "不对", "不正确", "×", "✗", "✘", "X", "F", "FALSE", "N", "NO", "否")
+DIFFICULTY_WORDS = {
+    "易": 1,
+    "容易": 1,
+    "较易": 2,
+    "中": 3,
+    "中等": 3,
+    "较难": 4,
+    "难": 5,
+    "困难": 5,
+}
+MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+MAX_CELL_CHARS = 5000
+
+
+def _clean(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _header_map(header: list[str]) -> dict[str, int]:
+    names = [re.sub(r"[\s*＊（(].*$", "", h.strip()) or h.strip() for h in header]
+    mapping: dict[str, int] = {}
+    for canonical, aliases in HEADER_ALIASES.items():
+        for i, name in enumerate(names):
+            if name in aliases and canonical not in mapping:
+                mapping[canonical] = i
+    for i, name in enumerate(names):
+        match = re.fullmatch(r"选项\s*([A-Ha-h])", name)
+        if match:
+            mapping.setdefault(f"选项{match.group(1).upper()}", i)
+        if name in LEVEL_COLUMNS:
+            mapping.setdefault(name, i)
+    return mapping
+
+
+def parse_answer(text: str, q_type: QuestionType | None) -> list[str] | None:
+    """'ACD', 'A,C,D', 'A;C', 'A、C', 'a c' → keys; 正确/错误/√/×/T/F → T or F."""
+    value = re.sub(r"\s+", "", text or "").upper()
+    if not value:
+        return []
+    if q_type is QuestionType.TRUE_FALSE or (q_type is None and not re.search("[A-H]", value)):
+        if value in TRUE_WORDS:
+            return [TRUE_KEY]
+        if value in FALSE_WORDS:
+            return [FALSE_KEY]
+        return None
+    letters = re.sub(r"[,，;；、/|]", "", value)
+    if not re.fullmatch(r"[A-Z]+", letters):
+        return None
+    return sorted(set(letters))
+
+
+def parse_type(text: str) -> QuestionType | None:
+    value = (text or "").strip().lower()
+    for q_type, words in TYPE_WORDS.items():
+        if value in words:
+            return q_type
+    return None
+
+
+def parse_difficulty(text: str) -> int | str | None:
+    """1..5, a word like 较难, None when empty, or 'bad' when unreadable."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if value in DIFFICULTY_WORDS:
+        return DIFFICULTY_WORDS[value]
+    if re.fullmatch(r"[1-5](\.0)?", value):
+        return int(float(value))
+    return "bad"
+
+
+def rows_to_questions(
+    rows: Iterable[list[object]], filename: str, first_row: int = 1
+) -> ParseResult:
+    result = ParseResult()
+    iterator = iter(rows)
+    header_row = None
+    number = first_row - 1
+    for raw in iterator:
+        number += 1
+        cells = [_clean(c) for c in raw]
+        if any(cells):
+            header_row = cells
+            break
+    if header_row is None:
+        raise BankFileError(filename, _("The file has no rows."))
+    columns = _header_map(header_row)
+    missing = [name for name in ("题型", "题干", "答案") if name not in columns]
+    if missing:
+        raise BankFileError(
+            filename,
+            _(
+                "The first row must hold the column names of the template; missing: %(names)s. "
+                "Download the template and copy your questions into it.",
+                names="、".join(missing),
+            ),
+        )
+    for raw in iterator:
+        number += 1
+        cells = [_clean(c) for c in raw]
+        if not any(cells):
+            continue
+        if len(result.questions) + len(result.problems) >= MAX_QUESTIONS:
+            raise BankFileError(
+                filename, _("The file has more than %(n)d questions; split it.", n=MAX_QUESTIONS)
+            )
+        question, problems = _row_to_question(cells, columns, number, filename)
+        result.problems.extend(problems)
+        if question is not None:
+            result.questions.append(question)
+    return result
+
+
+def _row_to_question(
+    cells: list[str], columns: dict[str, int], number: int, filename: str
+) -> tuple[ParsedQuestion | None, list[ImportProblem]]:
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    def problem(field: str, message: str) -> ImportProblem:
+        return ImportProblem(filename, number, Unit.ROW, field, message)
+
+    problems = [
+        problem(name, _("The cell is longer than %(n)d characters.", n=MAX_CELL_CHARS))
+        for name, index in columns.items()
+        if index < len(cells) and len(cells[index]) > MAX_CELL_CHARS
+    ]
+    if problems:
+        return None, problems
+    q_type = parse_type(cell("题型"))
+    if q_type is None:
+        return None, [problem("题型", _("Write 单选题, 多选题 or 判断题."))]
+    options = []
+    if q_type is not QuestionType.TRUE_FALSE:
+        options = [
+            ParsedOption(key, cell(f"选项{key}")) for key in OPTION_KEYS if cell(f"选项{key}")
+        ]
+    correct = parse_answer(cell("答案"), q_type)
+    if correct is None:
+        hint = (
+            _("Write 正确 or 错误 (also 对/错, √/×, T/F).")
+            if q_type is QuestionType.TRUE_FALSE
+            else _("Write the letters of the right options, e.g. A or ACD.")
+        )
+        return None, [problem("答案", hint)]
+    difficulty = parse_difficulty(cell("难度"))
+    if difficulty == "bad":
+        return None, [problem("难度", _("Difficulty is 1 to 5, or 易/较易/中/较难/难."))]
+    area = cell("知识点")
+    if not area and any(name in columns for name in LEVEL_COLUMNS):
+        area = "/".join(cell(name) for name in LEVEL_COLUMNS if cell(name))
+    area = re.sub(r"\s*[/>›＞／]\s*", "/", area).strip("/") or None
+    return (
+        ParsedQuestion(
+            number=number,
+            type=q_type,
+            stem=cell("题干"),
+            options=options,
+            correct=correct,
+            area_path=area,
+            difficulty=difficulty,  # type: ignore[arg-type]
+            explanation=cell("解析"),
+            source=cell("出处"),
+        ),
+        [],
+    )
+
+
+# --- CSV ----------------------------------------------------------------------------
+
+
+def parse_csv(data: bytes, filename: str) -> ParseResult:
+    text = decode_text(data, filename)
+    sample = text[:4096]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return rows_to_questions(_limited(reader, filename), filename)
+    except csv.Error as exc:
+        raise BankFileError(
+            filename,
+            _("Line %(n)d of the CSV cannot be read (%(why)s).", n=reader.line_num, why=exc),
+        ) from exc
+
+
+def _limited(rows: Iterator[list[str]], filename: str) -> Iterator[list[str]]:
+    for count, row in enumerate(rows, start=1):
+        if count > MAX_QUESTIONS + 1:
+            raise BankFileError(
+                filename, _("The file has more than %(n)d questions; split it.", n=MAX_QUESTIONS)
+            )
+        yield row
+
+
+# --- xlsx ---------------------------------------------------------------------------
+
+
+def check_xlsx_archive(data: bytes, filename: str) -> None:
+    """Refuse zip bombs and non-workbooks before openpyxl unpacks anything."""
+    if len(data) > MAX_FILE_BYTES:
+        raise BankFileError(filename, _("The file is larger than 10 MB."))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            names = {e.filename for e in entries}
+            total = sum(e.file_size for e in entries)
+            packed = max(1, sum(e.compress_size for e in entries))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise BankFileError(
+            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
+        ) from exc
+    if "xl/workbook.xml" not in names:
+        raise BankFileError(
+            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
+        )
+    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
+        raise BankFileError(
+            filename, _("The workbook unpacks to an unreasonable size; it is refused.")
+        )
+
+
+def parse_xlsx(data: bytes, filename: str) -> ParseResult:
+    from openpyxl import load_workbook
+
+    check_xlsx_archive(data, filename)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on broken files
+        raise BankFileError(
+            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = (list(row) for row in sheet.iter_rows(values_only=True))
+        return rows_to_questions(_limited(rows, filename), filename)
+    except BankFileError:
+        raise
+    except Exception as exc:
+        raise BankFileError(
+            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
+        ) from exc
+    finally:
+        workbook.close()

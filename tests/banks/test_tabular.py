@@ -1,0 +1,131 @@
+import codecs
+
+import pytest
+
+from certify.banks.formats.common import FALSE_KEY, TRUE_KEY, BankFileError, QuestionType
+from certify.banks.formats.tabular import parse_answer, parse_csv, parse_xlsx
+from tests.banks.conftest import ROWS, csv_bytes, xlsx_bytes
+
+
+def _check_rows(result):
+    assert result.problems == []
+    single, multiple, wrong, right = result.questions
+    assert single.type is QuestionType.SINGLE and single.correct == ["B"]
+    assert [o.key for o in single.options] == ["A", "B", "C", "D"]
+    assert single.area_path == "安全消防/消防安全" and single.difficulty == 1
+    assert multiple.type is QuestionType.MULTIPLE and multiple.correct == ["A", "B", "C"]
+    assert wrong.correct == [FALSE_KEY] and wrong.options == [] and wrong.difficulty == 3
+    assert right.correct == [TRUE_KEY] and right.difficulty is None
+    assert [q.number for q in result.questions] == [2, 3, 4, 5]
+
+
+def test_xlsx_template_rows_become_questions(app):
+    _check_rows(parse_xlsx(xlsx_bytes(ROWS), "题库.xlsx"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_csv_in_every_encoding_excel_writes(app, encoding):
+    data = csv_bytes(ROWS, encoding=encoding)
+    if encoding == "utf-16":
+        assert data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    _check_rows(parse_csv(data, "题库.csv"))
+
+
+def test_tab_separated_text_from_excel(app):
+    text = "\n".join(
+        "\t".join(r)
+        for r in [
+            ["题型", "题干", "选项A", "选项B", "答案", "知识点"],
+            ["单选题", "甲还是乙？", "甲", "乙", "a", "入库作业/验收"],
+        ]
+    )
+    result = parse_csv(("\ufeff" + text).encode("utf-16"), "x.txt")
+    assert result.questions[0].correct == ["A"]
+
+
+@pytest.mark.parametrize(
+    ("text", "q_type", "expected"),
+    [
+        ("ACD", QuestionType.MULTIPLE, ["A", "C", "D"]),
+        ("A,C,D", QuestionType.MULTIPLE, ["A", "C", "D"]),
+        ("A;C", QuestionType.MULTIPLE, ["A", "C"]),
+        ("A、C", QuestionType.MULTIPLE, ["A", "C"]),
+        ("c a", QuestionType.MULTIPLE, ["A", "C"]),
+        ("ＡＣ", QuestionType.MULTIPLE, None),
+        ("正确", QuestionType.TRUE_FALSE, [TRUE_KEY]),
+        ("√", QuestionType.TRUE_FALSE, [TRUE_KEY]),
+        ("T", QuestionType.TRUE_FALSE, [TRUE_KEY]),
+        ("错", QuestionType.TRUE_FALSE, [FALSE_KEY]),
+        ("×", QuestionType.TRUE_FALSE, [FALSE_KEY]),
+        ("f", QuestionType.TRUE_FALSE, [FALSE_KEY]),
+        ("不对", QuestionType.TRUE_FALSE, [FALSE_KEY]),
+        ("也许", QuestionType.TRUE_FALSE, None),
+        ("B1", QuestionType.SINGLE, None),
+    ],
+)
+def test_answers_in_the_forms_people_write_them(text, q_type, expected):
+    assert parse_answer(text, q_type) == expected
+
+
+def test_header_aliases_and_level_columns(app):
+    header = [
+        "试题类型",
+        "题目",
+        "选项A",
+        "选项B",
+        "正确答案",
+        "知识点一级",
+        "知识点二级",
+        "难易度",
+    ]
+    rows = [["单选", "甲还是乙？", "甲", "乙", "A", "入库作业", "验收", "较难"]]
+    question = parse_xlsx(xlsx_bytes(rows, header=header), "x.xlsx").questions[0]
+    assert question.area_path == "入库作业/验收" and question.difficulty == 4
+
+
+def test_bad_cells_are_reported_by_row_and_column(app):
+    rows = [
+        ["问答题", "说说看", "", "", "", "", "", "入库作业/验收", "", "", ""],
+        ["单选题", "甲还是乙？", "甲", "乙", "", "", "AB?", "入库作业/验收", "", "", ""],
+        ["判断题", "对吗", "", "", "", "", "也许", "入库作业/验收", "", "", ""],
+        ["单选题", "甲还是乙？", "甲", "乙", "", "", "A", "入库作业/验收", "很难", "", ""],
+    ]
+    result = parse_csv(csv_bytes(rows), "bad.csv")
+    where = [(p.number, p.field) for p in result.problems]
+    assert where == [(2, "题型"), (3, "答案"), (4, "答案"), (5, "难度")]
+    assert "bad.csv, row 2, 题型" in str(result.problems[0])
+
+
+def test_a_file_without_the_template_header_is_refused_as_a_whole(app):
+    with pytest.raises(BankFileError, match="题干"):
+        parse_csv("名字,年龄\n张三,30\n".encode(), "people.csv")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x01\x02binary\xff\xfe" * 50,
+        bytes(range(256)) * 20,
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
+    ],
+)
+def test_binary_junk_is_refused_clearly(app, data):
+    with pytest.raises(BankFileError):
+        parse_csv(data, "junk.csv")
+
+
+def test_xlsx_zip_bomb_is_refused_before_unpacking(app):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (120 * 1024 * 1024))
+    with pytest.raises(BankFileError, match="unreasonable size"):
+        parse_xlsx(buffer.getvalue(), "bomb.xlsx")
+
+
+def test_a_renamed_non_workbook_is_refused(app):
+    with pytest.raises(BankFileError, match="Excel"):
+        parse_xlsx(b"PK\x03\x04 not really a zip", "fake.xlsx")
