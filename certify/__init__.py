@@ -74,21 +74,26 @@ def _register_blueprints(app: Flask) -> None:
     from certify.accounts.views import bp as accounts_bp
     from certify.banks.views import bp as banks_bp
     from certify.catalog.views import bp as catalog_bp
+    from certify.cohorts.views import bp as cohorts_bp
     from certify.core.views import bp as core_bp
+    from certify.training.views import bp as training_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(banks_bp)
+    app.register_blueprint(cohorts_bp)
+    app.register_blueprint(training_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from certify.accounts.cli import users_cli
     from certify.banks.cli import banks_cli, blueprints_cli
     from certify.catalog.cli import trades_cli
+    from certify.cohorts.cli import cohorts_cli
     from certify.demo.cli import demo_cli
 
-    for group in (users_cli, trades_cli, demo_cli, banks_cli, blueprints_cli):
+    for group in (users_cli, trades_cli, demo_cli, banks_cli, blueprints_cli, cohorts_cli):
         app.cli.add_command(group)
 
 
@@ -109,7 +114,7 @@ def _register_template_helpers(app: Flask) -> None:
     from certify.catalog.models import level_label
     from certify.core import clock
     from certify.core.i18n import HTML_LANG, LOCALE_NAMES, SUPPORTED_LOCALES
-    from certify.core.masking import mask_id_number, mask_name
+    from certify.core.masking import mask_id_number, mask_name, mask_phone
 
     @app.context_processor
     def inject_globals() -> dict[str, object]:
@@ -126,6 +131,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["level_label"] = level_label
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["mask_name"] = mask_name
+    app.jinja_env.filters["mask_phone"] = mask_phone
 
     @app.template_filter("local_time")
     def local_time(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:

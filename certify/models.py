@@ -11,18 +11,42 @@ from certify.banks.models import (
     QuestionVersion,
 )
 from certify.catalog.models import KnowledgeArea, Trade, TradeLevel
+from certify.cohorts.models import (
+    Cohort,
+    CohortSession,
+    EligibilityRule,
+    Enrolment,
+    cohort_trainers,
+)
+from certify.training.models import (
+    Material,
+    MockAttempt,
+    MockPaperItem,
+    PracticeAnswer,
+    WrongBookEntry,
+)
 
 __all__ = [
     "AuditEvent",
     "BankImport",
     "BlueprintQuota",
     "BlueprintSection",
+    "Cohort",
+    "CohortSession",
+    "EligibilityRule",
+    "Enrolment",
     "ExamBlueprint",
     "KnowledgeArea",
+    "Material",
+    "MockAttempt",
+    "MockPaperItem",
+    "PracticeAnswer",
     "Question",
     "QuestionVersion",
     "Trade",
     "TradeLevel",
     "User",
+    "WrongBookEntry",
+    "cohort_trainers",
     "staff_trades",
 ]

@@ -17,6 +17,8 @@ from certify.config import load_settings, normalise_database_url
 from certify.core import clock
 from certify.extensions import db, limiter
 
+pytest_plugins = ["tests.classes"]
+
 # Hashing every test password with scrypt would make the suite slow; the scheme
 # itself is covered by test_password_hash_uses_scrypt_by_default.
 FAST_HASH = "pbkdf2:sha256:1000"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+import hmac
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -54,7 +55,10 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(
         sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    password_hash: Mapped[str] = mapped_column(sa.String(255), default="")
+    # A printed first password, sealed so slips can be reprinted until the worker
+    # chooses their own (then it is cleared). See core.sealing.
+    first_password_sealed: Mapped[str | None] = mapped_column(sa.Text)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     failed_login_count: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -84,9 +88,30 @@ class User(UserMixin, db.Model):
         if not raw:
             raise ValueError("empty password")
         self.password_hash = generate_password_hash(raw, method=method)
+        self.first_password_sealed = None
 
     def check_password(self, raw: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, raw)
+        if self.password_hash:
+            return check_password_hash(self.password_hash, raw)
+        first = self.first_password
+        return first is not None and hmac.compare_digest(first.encode(), (raw or "").encode())
+
+    @property
+    def first_password(self) -> str | None:
+        """The printed first password while it is still the one in use."""
+        from certify.core.sealing import unseal
+
+        return unseal(self.first_password_sealed) if self.first_password_sealed else None
+
+    def set_first_password(self, raw: str) -> None:
+        """A slip password: sealed, not hashed, so it can be printed again; must be changed."""
+        from certify.core.sealing import seal
+
+        if not raw:
+            raise ValueError("empty password")
+        self.password_hash = ""
+        self.first_password_sealed = seal(raw)
+        self.must_change_password = True
 
     # --- lockout ------------------------------------------------------------
     def is_locked(self, at: datetime) -> bool:

@@ -272,8 +272,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def reset_password(user: User) -> str:
     """An administrator's reset: a fresh slip password that must be changed at next login."""
     password = generate_initial_password()
-    user.set_password(password, _hash_method())
-    user.must_change_password = True
+    user.set_first_password(password)
     user.failed_login_count = 0
     user.locked_until = None
     record_event("user.password_reset", user)

@@ -22,7 +22,9 @@ DATABASE_NAMES = {"sqlite": "sqlite", "postgresql": "postgresql"}
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    return render_template("core/home.html")
+    from certify.cohorts.services import worker_cohorts
+
+    return render_template("core/home.html", my_cohorts=worker_cohorts(current_user))
 
 
 @bp.get("/healthz")

@@ -11,6 +11,8 @@ from certify.banks.importer import import_bank
 from certify.banks.models import ExamBlueprint, Question
 from certify.catalog.models import Trade
 from certify.catalog.services import TradeData, create_trade, ensure_area_path
+from certify.cohorts.models import Cohort, Enrolment
+from certify.cohorts.services import CohortData, create_cohort
 from certify.demo import data
 from certify.extensions import db
 
@@ -51,7 +53,27 @@ def load_demo() -> dict[str, list[str]]:
         create_user(user_data, spec["password"])
         report["created"].append(f"user {spec['username']}")
     _load_banks(report)
+    _load_class(report)
     return report
+
+
+def _load_class(report: dict[str, list[str]]) -> None:
+    """A demo class of 仓库保管员 五级, taught by the demo trainer, with the demo worker in it."""
+    trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
+    trainer = db.session.scalar(sa.select(User).where(User.username == "trainer"))
+    worker = db.session.scalar(sa.select(User).where(User.username == "worker"))
+    if trade is None or trainer is None or worker is None:
+        return
+    if db.session.scalar(sa.select(Cohort).where(Cohort.name == data.DEMO_COHORT)) is not None:
+        return
+    cohort = create_cohort(
+        trade, CohortData(data.DEMO_COHORT, 5, 160, data.DEMO_EXAM_NOTE, [trainer.id])
+    )
+    db.session.add(
+        Enrolment(cohort=cohort, user=worker, gender="女", ethnicity="汉族", education="初中",
+                  employer="温州市某物流有限公司", source="企业", years_in_trade=3)
+    )
+    report["created"].append(f"class {cohort.name}")
 
 
 def _load_banks(report: dict[str, list[str]]) -> None:

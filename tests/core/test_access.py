@@ -7,7 +7,10 @@ import pytest
 from certify.accounts.models import Role
 from certify.banks.blueprints import load_blueprint_json
 from certify.banks.importer import import_bank
+from certify.cohorts.models import Enrolment
+from certify.cohorts.services import CohortData, create_cohort
 from certify.demo.data import BANKS_DIR, WAREHOUSE_KEEPER_AREAS
+from certify.extensions import db
 from tests.factories import make_trade, make_user
 
 ROUTE_ARGS = {
@@ -19,6 +22,10 @@ ROUTE_ARGS = {
     "blueprint_id": "1",
     "fmt": "csv",
     "action": "retire",
+    "cohort_id": "1",
+    "session_id": "1",
+    "material_id": "1",
+    "attempt_id": "1",
 }
 
 
@@ -47,7 +54,7 @@ def test_every_admin_page_uses_the_role_decorator(app):
     } <= admin_endpoints
     assert {"catalog.trade_list", "accounts.change_password"} <= endpoints
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(("/admin", "/catalog", "/account", "/banks")):
+        if rule.rule.startswith(("/admin", "/catalog", "/account", "/banks", "/cohorts", "/learn")):
             assert rule.endpoint in endpoints, f"{rule.rule} has no role check"
 
 
@@ -61,6 +68,12 @@ def test_each_role_reaches_only_its_pages(app, client, login, role):
     )
     load_blueprint_json((BANKS_DIR / "warehouse-keeper-5.blueprint.json").read_text(), "bp")
     user = make_user(role, username=f"u-{role.value}", trades=("warehouse-keeper",))
+    cohort = create_cohort(
+        trade, CohortData("2026年第一期", 5, None, "", [user.id] if role is Role.TRAINER else [])
+    )
+    if role is Role.WORKER:
+        db.session.add(Enrolment(cohort=cohort, user=user))
+    db.session.commit()
     ROUTE_ARGS["user_id"] = str(user.id)
     login(user.username)
     for endpoint, method, url, roles in _protected_routes(app):

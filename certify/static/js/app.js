@@ -7,3 +7,28 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// Mock exam clock: shows minutes and seconds left; hands the paper in when time is up.
+// The server keeps the real deadline; this only displays it.
+(function () {
+  var timer = document.querySelector(".timer[data-remaining]");
+  if (!timer) { return; }
+  var end = Date.now() + 1000 * parseInt(timer.getAttribute("data-remaining"), 10);
+  var form = document.getElementById("mock-form");
+  var label = timer.textContent.replace(/[0-9]+.*$/, "").trim();
+  function tick() {
+    var left = Math.max(0, Math.round((end - Date.now()) / 1000));
+    var m = Math.floor(left / 60), s = left % 60;
+    timer.textContent = label + " " + m + ":" + (s < 10 ? "0" : "") + s;
+    if (left === 0 && form && form.getAttribute("data-autosubmit")) {
+      form.removeAttribute("data-autosubmit");
+      var action = document.createElement("input");
+      action.type = "hidden"; action.name = "action"; action.value = "submit";
+      form.appendChild(action);
+      form.submit();
+      return;
+    }
+    window.setTimeout(tick, 1000);
+  }
+  tick();
+})();

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from certify.banks.formats.common import BankFileError
+from certify.catalog.services import get_trade
+from certify.cohorts import services
+from certify.core.errors import DomainError, ValidationFailed
+from certify.extensions import db
+
+cohorts_cli = AppGroup("cohorts", help="Training classes and their rosters.")
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    raise SystemExit(1)
+
+
+@cohorts_cli.command("create")
+@click.option("--trade", "trade_code", required=True)
+@click.option("--level", type=int, default=None, help="5..1; leave out for a 专项 trade.")
+@click.option("--name", required=True)
+@click.option("--capacity", type=int, default=None)
+def create_command(trade_code, level, name, capacity):
+    """Create a class and print its id."""
+    try:
+        trade = get_trade(trade_code)
+        cohort = services.create_cohort(trade, services.CohortData(name, level, capacity))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(cohort.id)
+
+
+@cohorts_cli.command("enroll")
+@click.argument("cohort_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check only; enrol nobody.")
+def enroll_command(cohort_id: int, path: Path, dry_run: bool):
+    """Enrol a roster (xlsx or CSV, UTF-8 or GBK): all rows or none."""
+    try:
+        cohort = services.get_cohort(cohort_id)
+        report = services.enrol_roster(cohort, path.name, path.read_bytes(), dry_run=dry_run)
+    except BankFileError as exc:
+        db.session.rollback()
+        _fail(f"{exc.filename}: {exc.message}")
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.message)
+    click.echo(f"rows: {len(report.rows)}")
+    click.echo(f"enrolled: {report.enrolled}")
+    click.echo(f"new accounts: {report.new_accounts}")
+    click.echo(f"linked accounts: {report.linked_accounts}")
+    click.echo(f"already enrolled: {len(report.already)}")
+    click.echo(f"problems: {len(report.problems)}")
+    for problem in report.problems:
+        click.echo(f"  {problem}")
+    for warning in report.warnings:
+        click.echo(f"  note: {warning}")
+    if report.saved:
+        db.session.commit()
+    else:
+        db.session.rollback()
+        click.echo(
+            "dry run: nobody enrolled" if dry_run and not report.problems else "nobody enrolled"
+        )
+    if report.problems:
+        raise SystemExit(1)
+
+
+@cohorts_cli.command("slips")
+@click.argument("cohort_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def slips_command(cohort_id: int, output: Path):
+    """Write the class's login slips as a PDF, one page per worker."""
+    from flask import current_app
+
+    from certify.cohorts.slips import render_login_slips
+
+    try:
+        cohort = services.get_cohort(cohort_id)
+    except DomainError as exc:
+        _fail(exc.message)
+    slips = services.cohort_slips(cohort, current_app.config["BASE_URL"] + "/login")
+    if not slips:
+        _fail("the class has nobody enrolled")
+    output.write_bytes(render_login_slips(slips, title=cohort.name))
+    click.echo(f"{len(slips)} slips written to {output}")

@@ -1,0 +1,1 @@
+"""Exams: papers drawn from blueprints, grading, attempts."""

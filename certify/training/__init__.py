@@ -1,0 +1,1 @@
+"""Free pre-exam training: materials, practice, the wrong-answer book, mock exams."""

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import contextlib
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from certify.accounts.forms import ConfirmForm
+from certify.banks.blueprints import get_blueprint
+from certify.catalog.models import KnowledgeArea
+from certify.catalog.services import get_trade
+from certify.core import clock
+from certify.core.auth import role_required
+from certify.core.errors import DomainError, ValidationFailed
+from certify.extensions import db
+from certify.training import services
+from certify.training.models import Material, MaterialKind
+
+bp = Blueprint("training", __name__, url_prefix="/learn")
+MODES = ("order", "random", "wrong")
+
+
+def _trade(code: str):
+    trade = get_trade(code)
+    services.check_learner(current_user, trade)
+    return trade
+
+
+@bp.get("/")
+@role_required()
+def index():
+    trades = services.learner_trades(current_user)
+    cards = [
+        {
+            "trade": t,
+            "progress": services.progress(current_user, t),
+            "wrong": len(services.wrong_question_ids(current_user, t)),
+            "mocks": services.mock_history(current_user, t)[:3],
+        }
+        for t in trades
+    ]
+    return render_template("training/index.html", cards=cards)
+
+
+def _area_arg(trade):
+    area_id = request.args.get("area", type=int)
+    area = db.session.get(KnowledgeArea, area_id) if area_id else None
+    return area if area is not None and area.trade_id == trade.id else None
+
+
+def _ids(trade, mode: str, area):
+    if mode == "wrong":
+        return services.wrong_question_ids(current_user, trade)
+    ids = services.practice_question_ids(trade, area)
+    if mode == "random":
+        ids = services.shuffled(ids, current_user, request.args.get("round", "1"))
+    return ids
+
+
+@bp.get("/<code>/practice")
+@role_required()
+def practice(code: str):
+    trade = _trade(code)
+    mode = request.args.get("mode", "order")
+    mode = mode if mode in MODES else "order"
+    area = _area_arg(trade)
+    ids = _ids(trade, mode, area)
+    index = max(0, request.args.get("i", 0, type=int))
+    if not ids:
+        return render_template("training/practice_empty.html", trade=trade, mode=mode, area=area)
+    if index >= len(ids):
+        return render_template(
+            "training/practice_done.html", trade=trade, mode=mode, area=area, count=len(ids)
+        )
+    question = services.get_practice_question(trade, ids[index])
+    return render_template(
+        "training/practice.html",
+        trade=trade,
+        mode=mode,
+        area=area,
+        index=index,
+        total=len(ids),
+        question=question,
+        version=question.current,
+        feedback=None,
+    )
+
+
+@bp.post("/<code>/practice/<int:question_id>")
+@role_required()
+def practice_answer(code: str, question_id: int):
+    trade = _trade(code)
+    question = services.get_practice_question(trade, question_id)
+    mode = request.form.get("mode", "order")
+    area_id = request.form.get("area", type=int)
+    area = db.session.get(KnowledgeArea, area_id) if area_id else None
+    index = request.form.get("i", 0, type=int)
+    try:
+        feedback = services.answer_practice(current_user, question, request.form.getlist("answer"))
+    except ValidationFailed as exc:
+        flash(exc.problems[0].message, "error")
+        return redirect(url_for("training.practice", code=code, mode=mode, area=area_id, i=index))
+    db.session.commit()
+    total = len(_ids(trade, mode, area))
+    return render_template(
+        "training/practice.html",
+        trade=trade,
+        mode=mode,
+        area=area,
+        index=index,
+        total=total,
+        question=question,
+        version=question.current,
+        feedback=feedback,
+    )
+
+
+@bp.get("/<code>/wrong-book")
+@role_required()
+def wrong_book(code: str):
+    trade = _trade(code)
+    show_all = request.args.get("all") == "1"
+    entries = services.wrong_book(current_user, trade, include_mastered=show_all)
+    return render_template(
+        "training/wrong_book.html",
+        trade=trade,
+        entries=entries,
+        show_all=show_all,
+        action_form=ConfirmForm(),
+    )
+
+
+@bp.post("/<code>/wrong-book/<int:question_id>/mastered")
+@role_required()
+def mastered(code: str, question_id: int):
+    _trade(code)
+    try:
+        services.mark_mastered(current_user, question_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Marked as mastered. It leaves your wrong-answer book."), "success")
+    return redirect(request.form.get("next") or url_for("training.wrong_book", code=code))
+
+
+@bp.get("/<code>/materials")
+@role_required()
+def materials(code: str):
+    trade = _trade(code)
+    return render_template(
+        "training/materials.html", trade=trade, items=services.materials_for(current_user, trade)
+    )
+
+
+@bp.get("/materials/<int:material_id>")
+@role_required()
+def material(material_id: int):
+    item = db.session.get(Material, material_id)
+    if item is None or not services.can_read_material(current_user, item):
+        abort(404)
+    if item.kind is MaterialKind.LINK:
+        return redirect(item.url)
+    return send_file(
+        services.material_path(item),
+        mimetype=item.mime,
+        download_name=item.filename,
+        as_attachment=False,
+        max_age=3600,
+    )
+
+
+@bp.get("/<code>/mock")
+@role_required()
+def mock_list(code: str):
+    trade = _trade(code)
+    return render_template(
+        "training/mock_list.html",
+        trade=trade,
+        blueprints=services.mock_blueprints(current_user, trade),
+        history=services.mock_history(current_user, trade),
+        action_form=ConfirmForm(),
+    )
+
+
+@bp.post("/<code>/mock/<int:blueprint_id>/start")
+@role_required()
+def mock_start(code: str, blueprint_id: int):
+    trade = _trade(code)
+    blueprint = get_blueprint(blueprint_id)
+    if blueprint.trade_id != trade.id:
+        abort(404)
+    try:
+        attempt = services.start_mock(current_user, blueprint)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(
+            exc.message
+            if exc.code != "bank_too_small"
+            else _("The question bank is too small for this mock exam yet. Tell your trainer."),
+            "error",
+        )
+        return redirect(url_for("training.mock_list", code=code))
+    db.session.commit()
+    return redirect(url_for("training.mock", attempt_id=attempt.id))
+
+
+def _answers_from_form() -> dict[int, list[str]]:
+    answers: dict[int, list[str]] = {}
+    for key in request.form:
+        if key.startswith("q") and key[1:].isdigit():
+            answers[int(key[1:])] = request.form.getlist(key)
+    return answers
+
+
+@bp.route("/mock/<int:attempt_id>", methods=["GET", "POST"])
+@role_required()
+def mock(attempt_id: int):
+    attempt = services.get_mock(current_user, attempt_id)
+    services.expire_mock_if_due(attempt)
+    if attempt.finished:
+        db.session.commit()
+        return redirect(url_for("training.mock_result", attempt_id=attempt.id))
+    if request.method == "POST":
+        answers = _answers_from_form()
+        if request.form.get("action") == "save":
+            with contextlib.suppress(DomainError):  # past its time: the next page grades it
+                services.save_mock_answers(attempt, answers)
+            db.session.commit()
+            flash(_("Your answers are saved. You can go on later."), "success")
+            return redirect(url_for("training.mock", attempt_id=attempt.id))
+        services.submit_mock(attempt, answers)
+        db.session.commit()
+        return redirect(url_for("training.mock_result", attempt_id=attempt.id))
+    remaining = max(0, int((attempt.deadline - clock.now()).total_seconds()))
+    return render_template(
+        "training/mock.html",
+        attempt=attempt,
+        paper=services.paper_view(attempt),
+        remaining=remaining,
+    )
+
+
+@bp.get("/mock/<int:attempt_id>/result")
+@role_required()
+def mock_result(attempt_id: int):
+    attempt = services.get_mock(current_user, attempt_id)
+    services.expire_mock_if_due(attempt)
+    db.session.commit()
+    if not attempt.finished:
+        return redirect(url_for("training.mock", attempt_id=attempt.id))
+    return render_template(
+        "training/mock_result.html", attempt=attempt, paper=services.paper_view(attempt)
+    )

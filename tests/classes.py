@@ -1,0 +1,102 @@
+"""A class with the shipped bank, a trainer and enrolled workers, for cohort and training tests."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from certify.accounts.models import Role
+from certify.banks.blueprints import load_blueprint_json
+from certify.banks.importer import import_bank
+from certify.cohorts.services import CohortData, create_cohort, enrol_roster
+from certify.core.idcard import make_id_number
+from certify.demo.data import BANKS_DIR, WAREHOUSE_KEEPER_AREAS
+from certify.extensions import db
+from tests.factories import make_trade, make_user
+
+HEADER = [
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "性别",
+    "民族",
+    "文化程度",
+    "手机号码",
+    "工作单位",
+    "考生来源",
+    "申报条件",
+    "本职业工作年限",
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明"]
+
+
+def roster_rows(n: int, start: int = 0, years: int = 6) -> list[list[str]]:
+    rows = []
+    for i in range(start, start + n):
+        born = date(1975 + i % 25, 1 + i % 12, 1 + i % 28)
+        seq = (i % 500) * 2 + 1  # odd: 男
+        rows.append(
+            [
+                SURNAMES[i % len(SURNAMES)] + GIVEN[i % len(GIVEN)] + GIVEN[(i // 7) % len(GIVEN)],
+                "居民身份证",
+                make_id_number("330302", born, seq % 1000),
+                "男",
+                "汉族",
+                "初中",
+                f"138{i:08d}",
+                "温州某物流公司",
+                "企业",
+                "从事本职业工作满5年",
+                str(years),
+            ]
+        )
+    return rows
+
+
+def roster_csv(rows, encoding="utf-8") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+@pytest.fixture
+def trade(app):
+    trade = make_trade("warehouse-keeper", areas=tuple(WAREHOUSE_KEEPER_AREAS))
+    import_bank(trade, "warehouse-keeper.csv", (BANKS_DIR / "warehouse-keeper.csv").read_bytes())
+    load_blueprint_json(
+        (BANKS_DIR / "warehouse-keeper-5.blueprint.json").read_text(encoding="utf-8"), "bp"
+    )
+    db.session.commit()
+    return trade
+
+
+@pytest.fixture
+def trainer(trade):
+    return make_user(Role.TRAINER, username="teacher", name="王老师", trades=(trade.code,))
+
+
+@pytest.fixture
+def cohort(trade, trainer):
+    cohort = create_cohort(
+        trade, CohortData("2026年第一期", 5, None, "12月12日 9:00 三楼机房", [trainer.id])
+    )
+    db.session.commit()
+    return cohort
+
+
+@pytest.fixture
+def worker(cohort):
+    """One enrolled worker, logged in with the slip password and a password of their own."""
+    report = enrol_roster(cohort, "one.csv", roster_csv(roster_rows(1, start=900)))
+    db.session.commit()
+    assert report.saved, report.problems
+    user = cohort.enrolments[0].user
+    from certify.accounts.services import change_password
+
+    change_password(user, user.first_password, "my-own-pass-1")
+    db.session.commit()
+    return user
