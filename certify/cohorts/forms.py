@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -64,6 +65,7 @@ class MaterialForm(FlaskForm):
     area = SelectField(_l("Knowledge area"), validators=[Optional()])
     file = FileField(_l("File (PDF, PNG or JPEG, at most 20 MB)"))
     url = StringField(_l("Or a web address"), validators=[Optional(), Length(max=500)])
+    whole_trade = BooleanField(_l("For every class of this trade (office only)"))
     submit = SubmitField(_l("Add material"))
 
 

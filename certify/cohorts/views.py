@@ -332,6 +332,7 @@ def materials(cohort_id: int):
     form.area.choices = area_choices(cohort.trade, blank=_("Whole trade"))
     if form.validate_on_submit():
         area = db.session.get(KnowledgeArea, int(form.area.data)) if form.area.data else None
+        target = None if form.whole_trade.data and current_user.role is Role.ADMIN else cohort
         upload = form.file.data
         try:
             if upload and upload.filename:
@@ -340,7 +341,7 @@ def materials(cohort_id: int):
                     form.title.data,
                     upload.filename,
                     upload.read(),
-                    cohort=cohort,
+                    cohort=target,
                     area=area,
                     actor=current_user,
                 )
@@ -349,7 +350,7 @@ def materials(cohort_id: int):
                     cohort.trade,
                     form.title.data,
                     form.url.data or "",
-                    cohort=cohort,
+                    cohort=target,
                     area=area,
                     actor=current_user,
                 )

@@ -118,3 +118,18 @@ def test_dashboard_shows_practice_weak_areas_and_mock_scores(client, login, coho
     row = [c.value for c in sheet[2]]
     assert row[0] == worker.name and row[2] == 6 and row[7] == 100
     assert "*" in row[1]  # the ID number stays masked in the export
+
+
+def test_the_office_publishes_a_material_to_every_class_of_the_trade(client, login, cohort, worker):
+    make_user(Role.ADMIN, username="boss")
+    login("boss")
+    client.post(
+        f"/cohorts/{cohort.id}/materials",
+        data={"title": "仓库消防安全规则", "url": "https://example.cn/fire", "whole_trade": "y"},
+    )
+    material = db.session.scalar(sa.select(Material))
+    assert material.cohort_id is None and material.trade_id == cohort.trade_id
+    client.post("/logout")
+    login(worker.username, "my-own-pass-1")
+    response = client.get(f"/learn/materials/{material.id}")
+    assert response.status_code == 302 and response.headers["Location"] == "https://example.cn/fire"
