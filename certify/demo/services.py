@@ -70,8 +70,16 @@ def _load_class(report: dict[str, list[str]]) -> None:
         trade, CohortData(data.DEMO_COHORT, 5, 160, data.DEMO_EXAM_NOTE, [trainer.id])
     )
     db.session.add(
-        Enrolment(cohort=cohort, user=worker, gender="女", ethnicity="汉族", education="初中",
-                  employer="温州市某物流有限公司", source="企业", years_in_trade=3)
+        Enrolment(
+            cohort=cohort,
+            user=worker,
+            gender="女",
+            ethnicity="汉族",
+            education="初中",
+            employer="温州市某物流有限公司",
+            source="企业",
+            years_in_trade=3,
+        )
     )
     report["created"].append(f"class {cohort.name}")
 
