@@ -72,10 +72,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from certify.accounts.views import bp as accounts_bp
+    from certify.api.views import bp as api_bp
     from certify.banks.views import bp as banks_bp
     from certify.catalog.views import bp as catalog_bp
     from certify.cohorts.views import bp as cohorts_bp
     from certify.core.views import bp as core_bp
+    from certify.exams.views import bp as exams_bp
     from certify.training.views import bp as training_bp
 
     app.register_blueprint(core_bp)
@@ -84,6 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(banks_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(training_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(exams_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -92,8 +96,18 @@ def _register_cli(app: Flask) -> None:
     from certify.catalog.cli import trades_cli
     from certify.cohorts.cli import cohorts_cli
     from certify.demo.cli import demo_cli
+    from certify.exams.cli import exams_cli, results_cli
 
-    for group in (users_cli, trades_cli, demo_cli, banks_cli, blueprints_cli, cohorts_cli):
+    for group in (
+        users_cli,
+        trades_cli,
+        demo_cli,
+        banks_cli,
+        blueprints_cli,
+        cohorts_cli,
+        exams_cli,
+        results_cli,
+    ):
         app.cli.add_command(group)
 
 

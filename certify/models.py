@@ -18,6 +18,18 @@ from certify.cohorts.models import (
     Enrolment,
     cohort_trainers,
 )
+from certify.exams.models import (
+    ApiToken,
+    Attempt,
+    AttemptAnswer,
+    AttemptItem,
+    ExamSession,
+    Objection,
+    PracticalScore,
+    ProctorEvent,
+    Result,
+    SessionOverride,
+)
 from certify.training.models import (
     Material,
     MockAttempt,
@@ -27,6 +39,10 @@ from certify.training.models import (
 )
 
 __all__ = [
+    "ApiToken",
+    "Attempt",
+    "AttemptAnswer",
+    "AttemptItem",
     "AuditEvent",
     "BankImport",
     "BlueprintQuota",
@@ -36,13 +52,19 @@ __all__ = [
     "EligibilityRule",
     "Enrolment",
     "ExamBlueprint",
+    "ExamSession",
     "KnowledgeArea",
     "Material",
     "MockAttempt",
     "MockPaperItem",
+    "Objection",
+    "PracticalScore",
     "PracticeAnswer",
+    "ProctorEvent",
     "Question",
     "QuestionVersion",
+    "Result",
+    "SessionOverride",
     "Trade",
     "TradeLevel",
     "User",

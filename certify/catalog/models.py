@@ -71,6 +71,10 @@ class Trade(db.Model):
     theory_pass_mark: Mapped[int] = mapped_column(default=60)
     practical_pass_mark: Mapped[int] = mapped_column(default=60)
     theory_duration_minutes: Mapped[int] = mapped_column(default=90)
+    # 多选题: "exact" (all or nothing) or "partial" (少选得部分分, 错选不得分)
+    multiple_scoring: Mapped[str] = mapped_column(
+        sa.String(8), default="exact", server_default="exact"
+    )
     description: Mapped[str] = mapped_column(sa.Text, default="")
 
     level_rows: Mapped[list[TradeLevel]] = relationship(

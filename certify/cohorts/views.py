@@ -172,9 +172,17 @@ def edit(cohort_id: int):
 def detail(cohort_id: int):
     cohort = _cohort(cohort_id)
     enrolments = sorted(cohort.enrolments, key=lambda e: (e.user.name, e.id))
+    from certify.exams.models import ExamSession
+
+    exam_sessions = db.session.scalars(
+        sa.select(ExamSession)
+        .where(ExamSession.cohort_id == cohort.id)
+        .order_by(ExamSession.opens_at)
+    ).all()
     return render_template(
         "cohorts/detail.html",
         cohort=cohort,
+        exam_sessions=exam_sessions,
         enrolments=enrolments,
         session_form=SessionForm(),
         action_form=ConfirmForm(),

@@ -23,8 +23,13 @@ def index():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     from certify.cohorts.services import worker_cohorts
+    from certify.exams.services import sessions_to_score
 
-    return render_template("core/home.html", my_cohorts=worker_cohorts(current_user))
+    return render_template(
+        "core/home.html",
+        my_cohorts=worker_cohorts(current_user),
+        to_score=sessions_to_score(current_user),
+    )
 
 
 @bp.get("/healthz")

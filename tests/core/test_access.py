@@ -26,6 +26,7 @@ ROUTE_ARGS = {
     "session_id": "1",
     "material_id": "1",
     "attempt_id": "1",
+    "result_id": "1",
 }
 
 
@@ -54,7 +55,9 @@ def test_every_admin_page_uses_the_role_decorator(app):
     } <= admin_endpoints
     assert {"catalog.trade_list", "accounts.change_password"} <= endpoints
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(("/admin", "/catalog", "/account", "/banks", "/cohorts", "/learn")):
+        if rule.rule.startswith(
+            ("/admin", "/catalog", "/account", "/banks", "/cohorts", "/learn", "/exams")
+        ):
             assert rule.endpoint in endpoints, f"{rule.rule} has no role check"
 
 
@@ -74,7 +77,7 @@ def test_each_role_reaches_only_its_pages(app, client, login, role):
     if role is Role.WORKER:
         db.session.add(Enrolment(cohort=cohort, user=user))
     db.session.commit()
-    ROUTE_ARGS["user_id"] = str(user.id)
+    ROUTE_ARGS["user_id"] = str(make_user(Role.WORKER, username="someone-else").id)
     login(user.username)
     for endpoint, method, url, roles in _protected_routes(app):
         response = client.open(url, method=method)

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+
+from certify.accounts.models import Role
+from certify.accounts.services import LoginFailed, authenticate
+from certify.api.openapi import OPENAPI
+from certify.core.errors import DomainError
+from certify.exams import services
+from certify.exams.models import AttemptStatus, ResultStatus
+from certify.extensions import csrf, db, limiter
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+TYPE_NAMES = {"single": "single", "multiple": "multiple", "true_false": "true_false"}
+RETRIES = 3  # SQLite answers "database is locked" when two writers meet; try again
+
+
+def error(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    db.session.rollback()
+    return error(exc.status, exc.code, exc.message)
+
+
+def token_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        user = services.user_for_token(header[7:].strip()) if header.startswith("Bearer ") else None
+        if user is None:
+            return error(401, "unauthorized", _("Log in again: the token is missing or expired."))
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def retrying(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        for attempt in range(RETRIES):
+            try:
+                return view(*args, **kwargs)
+            except OperationalError:
+                db.session.rollback()
+                if attempt == RETRIES - 1:
+                    return error(503, "busy", _("The server is busy. Try again in a moment."))
+        return None
+
+    return wrapped
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+@bp.post("/auth/token")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def token():
+    body = request.get_json(silent=True) or {}
+    try:
+        user = authenticate(str(body.get("username", "")), str(body.get("password", "")))
+    except LoginFailed as exc:
+        db.session.commit()  # keep the failed-login count
+        return error(exc.status, exc.code, exc.message)
+    value, expires = services.issue_token(user)
+    db.session.commit()
+    return jsonify(token=value, expires_at=expires.isoformat())
+
+
+def _session_json(session, attempt):
+    opens, closes, extra = session.window_for(g.api_user.id)
+    return {
+        "id": session.id,
+        "name": session.name,
+        "opens_at": opens.isoformat(),
+        "closes_at": closes.isoformat(),
+        "duration_minutes": session.duration_minutes + extra,
+        "needs_access_code": bool(session.access_code),
+        "attempt_id": attempt.id if attempt else None,
+        "attempt_status": str(attempt.status) if attempt else None,
+    }
+
+
+@bp.get("/exams")
+@token_required
+def exams():
+    rows = services.sessions_for(g.api_user)
+    db.session.commit()
+    return jsonify([_session_json(s, a) for s, a in rows])
+
+
+def paper_json(attempt) -> dict:
+    """The paper without any answer key: safe to send while the exam is open."""
+    answers = services.saved_answers(attempt)
+    questions = []
+    for item in attempt.items:
+        version = item.version
+        by_key = {o["key"]: o for o in version.display_options}
+        order = item.option_order or list(by_key)
+        questions.append(
+            {
+                "id": item.question_id,
+                "position": item.position,
+                "type": TYPE_NAMES[str(version.type)],
+                "stem": version.stem,
+                "options": [{"id": k, "text": by_key[k]["text"]} for k in order if k in by_key],
+            }
+        )
+    return {
+        "attempt_id": attempt.id,
+        "status": str(attempt.status),
+        "deadline": attempt.deadline.isoformat(),
+        "questions": questions,
+        "answers": {str(k): v for k, v in answers.items()},
+    }
+
+
+@bp.post("/exams/<int:session_id>/attempts")
+@token_required
+@retrying
+def start(session_id: int):
+    session = services.get_session(session_id)
+    body = request.get_json(silent=True) or {}
+    attempt = services.start_attempt(session, g.api_user, body.get("access_code"))
+    db.session.commit()
+    return jsonify(paper_json(attempt))
+
+
+@bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@token_required
+@retrying
+def save(attempt_id: int, question_id: int):
+    attempt = services.attempt_for(g.api_user, attempt_id)
+    body = request.get_json(silent=True)
+    answer = body.get("answer") if isinstance(body, dict) else None
+    if not isinstance(answer, list) or not all(isinstance(a, str) for a in answer):
+        return error(422, "invalid_answer", _('Send {"answer": [option ids]}.'))
+    try:
+        saved_at = services.save_answer(attempt, question_id, answer)
+    except DomainError:
+        db.session.commit()  # keep a lazy finalisation
+        raise
+    db.session.commit()
+    return jsonify(saved_at=saved_at.isoformat())
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@token_required
+@retrying
+def submit(attempt_id: int):
+    attempt = services.attempt_for(g.api_user, attempt_id)
+    services.submit_attempt(attempt)
+    db.session.commit()
+    status = "submitted" if attempt.status is not AttemptStatus.IN_PROGRESS else "in_progress"
+    return jsonify(status=status)
+
+
+@bp.post("/attempts/<int:attempt_id>/events")
+@token_required
+@retrying
+def events(attempt_id: int):
+    attempt = services.attempt_for(g.api_user, attempt_id)
+    body = request.get_json(silent=True) or {}
+    auto = services.record_proctor_event(attempt, str(body.get("kind", "")))
+    db.session.commit()
+    return jsonify(departures=attempt.departures, auto_submitted=auto)
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@token_required
+def result(attempt_id: int):
+    from certify.exams.models import Attempt, Result
+
+    user = g.api_user
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        return error(404, "attempt_not_found", _("No such exam."))
+    staff = user.role in (Role.TRAINER, Role.EXAMINER, Role.ADMIN)
+    if not staff and attempt.user_id != user.id:
+        return error(403, "not_your_attempt", _("This is someone else's exam."))
+    services.touch(attempt)
+    db.session.commit()
+    if not staff:
+        published = db.session.scalar(
+            db.select(Result).where(
+                Result.session_id == attempt.session_id,
+                Result.user_id == user.id,
+                Result.status.in_([ResultStatus.PUBLISHED, ResultStatus.FINAL]),
+            )
+        )
+        if published is None:
+            return error(403, "not_published", _("Your result is shown once it is published."))
+    if attempt.status is not AttemptStatus.GRADED:
+        return error(409, "not_graded", _("This exam is not graded yet."))
+    pass_mark = attempt.session.blueprint.pass_mark
+    return jsonify(
+        score=attempt.score,
+        max_score=attempt.max_hundredths / 100,
+        passed=attempt.score is not None and attempt.score >= pass_mark,
+        by_area=attempt.by_area,
+    )

@@ -1,0 +1,311 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from certify.accounts.models import User
+from certify.banks.models import ExamBlueprint, QuestionVersion
+from certify.cohorts.models import Cohort
+from certify.core import clock
+from certify.core.db_types import UTCDateTime
+from certify.core.errors import Conflict
+from certify.extensions import db
+
+
+def _enum(cls):
+    return sa.Enum(
+        cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class ExamSession(db.Model):
+    """考试场次: a class sits the level's paper between opening and closing time."""
+
+    __tablename__ = "exam_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id"), index=True)
+    blueprint_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_blueprints.id"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column()
+    access_code: Mapped[str | None] = mapped_column(sa.String(12))
+    departure_limit: Mapped[int | None] = mapped_column()  # auto-submit after N departures
+    # The 公示 page's address: random, so nobody can walk through other sessions' lists.
+    publicity_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    cohort: Mapped[Cohort] = relationship()
+    blueprint: Mapped[ExamBlueprint] = relationship()
+    overrides: Mapped[list[SessionOverride]] = relationship(cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
+        sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    )
+
+    def override_for(self, user_id: int) -> SessionOverride | None:
+        return next((o for o in self.overrides if o.user_id == user_id), None)
+
+    def window_for(self, user_id: int) -> tuple[datetime, datetime, int]:
+        """(opens, closes, extra minutes) for one worker, overrides applied."""
+        override = self.override_for(user_id)
+        if override is None:
+            return self.opens_at, self.closes_at, 0
+        return (
+            override.opens_at or self.opens_at,
+            override.closes_at or self.closes_at,
+            override.extra_minutes,
+        )
+
+
+class SessionOverride(db.Model):
+    """Extra time, or a later window for a re-sit (补考), for one worker."""
+
+    __tablename__ = "session_overrides"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("exam_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    extra_minutes: Mapped[int] = mapped_column(default=0)
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class AttemptStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"
+    GRADED = "graded"
+
+    @property
+    def label(self) -> str:
+        return str(ATTEMPT_STATUS_LABELS[self])
+
+
+ATTEMPT_STATUS_LABELS = {
+    AttemptStatus.IN_PROGRESS: _l("In progress"),
+    AttemptStatus.SUBMITTED: _l("Handed in"),
+    AttemptStatus.EXPIRED: _l("Time ran out"),
+    AttemptStatus.GRADED: _l("Graded"),
+}
+
+
+class Attempt(db.Model):
+    """One worker's sitting of one session: a frozen paper, a server deadline, saved answers."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_sessions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    status: Mapped[AttemptStatus] = mapped_column(
+        _enum(AttemptStatus), default=AttemptStatus.IN_PROGRESS
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    score_hundredths: Mapped[int | None] = mapped_column()
+    max_hundredths: Mapped[int] = mapped_column(default=10000)
+    by_area: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
+    departures: Mapped[int] = mapped_column(default=0)
+
+    session: Mapped[ExamSession] = relationship()
+    user: Mapped[User] = relationship()
+    items: Mapped[list[AttemptItem]] = relationship(
+        order_by="AttemptItem.position", cascade="all, delete-orphan"
+    )
+    answers: Mapped[list[AttemptAnswer]] = relationship(cascade="all, delete-orphan")
+
+    __table_args__ = (sa.UniqueConstraint("session_id", "user_id", name="one_per_worker"),)
+
+    @property
+    def score(self) -> float | None:
+        return None if self.score_hundredths is None else self.score_hundredths / 100
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is AttemptStatus.IN_PROGRESS
+
+    def accepts_answers_at(self, at: datetime) -> bool:
+        return self.is_open and at < self.deadline
+
+    def end(self, status: AttemptStatus, at: datetime) -> None:
+        """in_progress → submitted | expired; anything else is refused."""
+        if status not in (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED):
+            raise ValueError(status)
+        if not self.is_open:
+            raise Conflict(_l("This exam is already handed in."), code="attempt_closed")
+        self.status = status
+        self.ended_at = min(at, self.deadline) if status is AttemptStatus.EXPIRED else at
+
+    def mark_graded(self, at: datetime) -> None:
+        if self.status not in (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED):
+            raise Conflict(_l("Only a handed-in exam can be graded."), code="not_ended")
+        self.status = AttemptStatus.GRADED
+        self.graded_at = at
+
+
+class AttemptItem(db.Model):
+    """A question of the frozen paper: the exact version shown and its option order."""
+
+    __tablename__ = "attempt_items"
+
+    attempt_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("question_versions.id"), index=True)
+    points_hundredths: Mapped[int] = mapped_column()
+    option_order: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    earned_hundredths: Mapped[int | None] = mapped_column()
+
+    version: Mapped[QuestionVersion] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("attempt_id", "question_id", name="question_once"),)
+
+
+class AttemptAnswer(db.Model):
+    """The latest saved choice for one question; written on every autosave."""
+
+    __tablename__ = "attempt_answers"
+
+    attempt_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"), primary_key=True)
+    chosen: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProctorEvent(db.Model):
+    """Leaving the exam page and the like, shown to examiners."""
+
+    __tablename__ = "proctor_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class PracticalScore(db.Model):
+    """One examiner's score of one worker's practical part (操作技能), out of 100."""
+
+    __tablename__ = "practical_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_sessions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    examiner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    score_hundredths: Mapped[int] = mapped_column()
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    examiner: Mapped[User] = relationship(foreign_keys=[examiner_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "user_id", "examiner_id", name="one_per_examiner"),
+        sa.CheckConstraint("score_hundredths BETWEEN 0 AND 10000", name="score_range"),
+    )
+
+
+class ResultStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"  # 公示
+    FINAL = "final"
+
+    @property
+    def label(self) -> str:
+        return str(RESULT_STATUS_LABELS[self])
+
+
+RESULT_STATUS_LABELS = {
+    ResultStatus.DRAFT: _l("Draft"),
+    ResultStatus.PUBLISHED: _l("In publicity"),
+    ResultStatus.FINAL: _l("Final"),
+}
+
+
+class Result(db.Model):
+    """A worker's outcome of a session: the components and the pass decision."""
+
+    __tablename__ = "results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_sessions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    theory_hundredths: Mapped[int | None] = mapped_column()
+    practical_hundredths: Mapped[int | None] = mapped_column()
+    passed: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ResultStatus] = mapped_column(_enum(ResultStatus), default=ResultStatus.DRAFT)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    publicity_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+    session: Mapped[ExamSession] = relationship()
+    objections: Mapped[list[Objection]] = relationship(cascade="all, delete-orphan")
+
+    __table_args__ = (sa.UniqueConstraint("session_id", "user_id", name="one_result"),)
+
+    @property
+    def theory(self) -> float | None:
+        return None if self.theory_hundredths is None else self.theory_hundredths / 100
+
+    @property
+    def practical(self) -> float | None:
+        return None if self.practical_hundredths is None else self.practical_hundredths / 100
+
+    def publish(self, at: datetime, ends: datetime) -> None:
+        if self.status is not ResultStatus.DRAFT:
+            raise Conflict(_l("These results are already published."), code="already_published")
+        self.status, self.published_at, self.publicity_ends_at = ResultStatus.PUBLISHED, at, ends
+
+    def finalize(self, at: datetime) -> None:
+        if self.status is not ResultStatus.PUBLISHED:
+            raise Conflict(_l("Only published results can become final."), code="not_published")
+        if self.publicity_ends_at is not None and at < self.publicity_ends_at:
+            raise Conflict(_l("The publicity period has not ended yet."), code="publicity_running")
+        self.status, self.finalized_at = ResultStatus.FINAL, at
+
+
+class Objection(db.Model):
+    """An objection raised during publicity (异议), and how it was settled."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(sa.ForeignKey("results.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    resolution: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    LIFETIME = timedelta(hours=12)

@@ -1,0 +1,465 @@
+"""Exam sessions and attempts. The clock, the deadline and every rule live here, not in the page.
+
+A worker's answer is accepted only before the server deadline; an attempt past its
+deadline is finalised with what was saved, whenever it is next touched or by
+`flask exams expire-overdue`. Submitting is idempotent: one conditional UPDATE decides
+which request ends the attempt, and only that request grades it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from certify.accounts.models import Role, User
+from certify.audit.services import record_event
+from certify.banks.formats.common import QuestionType
+from certify.banks.models import ExamBlueprint
+from certify.cohorts.models import Cohort, Enrolment
+from certify.core import clock
+from certify.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Problem,
+    ValidationFailed,
+)
+from certify.exams.grading import grade
+from certify.exams.models import (
+    ApiToken,
+    Attempt,
+    AttemptAnswer,
+    AttemptItem,
+    AttemptStatus,
+    ExamSession,
+    ProctorEvent,
+    SessionOverride,
+)
+from certify.exams.papers import draw_paper, new_seed
+from certify.extensions import db
+
+DEPARTURE_KINDS = frozenset({"hidden", "blur"})
+EVENT_KINDS = DEPARTURE_KINDS | {"visible", "focus", "copy"}
+SAME_DEPARTURE = timedelta(seconds=2)  # a tab switch fires both blur and hidden
+ACCESS_CODE = re.compile(r"^[A-Za-z0-9]{4,12}$")
+
+
+class PastDeadline(Conflict):
+    code = "past_deadline"
+
+
+class AttemptClosed(Conflict):
+    code = "attempt_closed"
+
+
+# --- sessions ----------------------------------------------------------------------
+
+
+def schedule_session(
+    cohort: Cohort,
+    opens_at: datetime,
+    closes_at: datetime,
+    *,
+    duration_minutes: int | None = None,
+    blueprint: ExamBlueprint | None = None,
+    name: str = "",
+    access_code: str | None = None,
+    departure_limit: int | None = None,
+    actor=None,
+) -> ExamSession:
+    problems = []
+    if blueprint is None:
+        blueprint = db.session.scalar(
+            sa.select(ExamBlueprint)
+            .where(
+                ExamBlueprint.trade_id == cohort.trade_id,
+                ExamBlueprint.level.is_(None)
+                if cohort.level is None
+                else ExamBlueprint.level == cohort.level,
+            )
+            .order_by(ExamBlueprint.id)
+        )
+    if blueprint is None:
+        problems.append(Problem("blueprint", _("This trade and level have no blueprint yet.")))
+    elif blueprint.trade_id != cohort.trade_id or blueprint.level != cohort.level:
+        problems.append(Problem("blueprint", _("The blueprint is for another trade or level.")))
+    if closes_at <= opens_at:
+        problems.append(Problem("closes_at", _("The session must close after it opens.")))
+    duration = duration_minutes or (blueprint.duration_minutes if blueprint else 0)
+    if not 1 <= duration <= 600:
+        problems.append(Problem("duration_minutes", _("The duration is 1 to 600 minutes.")))
+    if access_code and not ACCESS_CODE.match(access_code):
+        problems.append(Problem("access_code", _("An access code is 4 to 12 letters or digits.")))
+    if departure_limit is not None and not 1 <= departure_limit <= 50:
+        problems.append(Problem("departure_limit", _("The limit is 1 to 50 departures, or none.")))
+    if problems:
+        raise ValidationFailed(problems)
+    session = ExamSession(
+        cohort=cohort,
+        blueprint=blueprint,
+        name=(name or blueprint.name)[:100],
+        opens_at=opens_at,
+        closes_at=closes_at,
+        duration_minutes=duration,
+        access_code=access_code or None,
+        departure_limit=departure_limit,
+        created_at=clock.now(),
+    )
+    db.session.add(session)
+    record_event(
+        "exam_session.scheduled",
+        session,
+        actor=actor,
+        after={
+            "cohort": cohort.id,
+            "opens_at": opens_at.isoformat(),
+            "closes_at": closes_at.isoformat(),
+            "duration_minutes": duration,
+        },
+    )
+    return session
+
+
+def set_override(
+    session: ExamSession,
+    user: User,
+    *,
+    extra_minutes: int = 0,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    reason: str = "",
+    actor=None,
+) -> SessionOverride:
+    if not 0 <= extra_minutes <= 300:
+        raise ValidationFailed([Problem("extra_minutes", _("Extra time is 0 to 300 minutes."))])
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise ValidationFailed([Problem("closes_at", _("The window must close after it opens."))])
+    override = session.override_for(user.id)
+    if override is None:
+        override = SessionOverride(user_id=user.id)
+        session.overrides.append(override)
+    override.extra_minutes, override.opens_at, override.closes_at = (
+        extra_minutes,
+        opens_at,
+        closes_at,
+    )
+    override.reason = (reason or "")[:200]
+    db.session.flush()
+    record_event(
+        "exam_session.override",
+        session,
+        actor=actor,
+        after={"user": user.id, "extra_minutes": extra_minutes, "reason": override.reason},
+    )
+    return override
+
+
+def get_session(session_id: int) -> ExamSession:
+    session = db.session.get(ExamSession, session_id)
+    if session is None:
+        raise NotFound(_("No such exam session."), code="session_not_found")
+    return session
+
+
+def is_enrolled(user: User, session: ExamSession) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Enrolment)
+            .where(Enrolment.cohort_id == session.cohort_id, Enrolment.user_id == user.id)
+        )
+    )
+
+
+def sessions_for(user: User) -> list[tuple[ExamSession, Attempt | None]]:
+    """The sessions of the worker's classes that are open now or that they have started."""
+    now = clock.now()
+    sessions = db.session.scalars(
+        sa.select(ExamSession)
+        .join(Enrolment, Enrolment.cohort_id == ExamSession.cohort_id)
+        .where(Enrolment.user_id == user.id)
+        .order_by(ExamSession.opens_at)
+    )
+    result = []
+    for session in sessions:
+        attempt = find_attempt(session, user)
+        if attempt is not None:
+            touch(attempt)
+        opens, closes, _extra = session.window_for(user.id)
+        if attempt is not None or opens - timedelta(hours=12) <= now < closes:
+            result.append((session, attempt))
+    return result
+
+
+def sessions_to_score(user: User) -> list[ExamSession]:
+    """For an examiner: the sessions of the trades they are accredited for, newest first."""
+    if user.role is not Role.EXAMINER or not user.trades:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(ExamSession)
+            .join(Cohort, Cohort.id == ExamSession.cohort_id)
+            .where(Cohort.trade_id.in_([t.id for t in user.trades]))
+            .order_by(ExamSession.opens_at.desc())
+            .limit(30)
+        )
+    )
+
+
+# --- attempts ----------------------------------------------------------------------
+
+
+def find_attempt(session: ExamSession, user: User) -> Attempt | None:
+    return db.session.scalar(
+        sa.select(Attempt).where(Attempt.session_id == session.id, Attempt.user_id == user.id)
+    )
+
+
+def start_attempt(session: ExamSession, user: User, access_code: str | None = None) -> Attempt:
+    """Start, or resume the same attempt: one per worker and session, whatever is clicked."""
+    existing = find_attempt(session, user)
+    if existing is not None:
+        touch(existing)
+        return existing
+    if user.role is not Role.WORKER or not is_enrolled(user, session):
+        raise Forbidden(_("This exam is not for you."), code="not_enrolled")
+    now = clock.now()
+    opens, closes, extra = session.window_for(user.id)
+    if now < opens:
+        raise Conflict(_("The exam has not opened yet."), code="not_open_yet")
+    if now >= closes:
+        raise Conflict(_("The exam is closed."), code="session_closed")
+    if session.access_code and (access_code or "").strip().upper() != session.access_code.upper():
+        raise ValidationFailed(
+            [Problem("access_code", _("The access code is not right. Ask the proctor."))]
+        )
+    seed = new_seed()
+    items = draw_paper(session.blueprint, seed)
+    versions = {v.id: v for v in _versions([i.version_id for i in items])}
+    deadline = min(now + timedelta(minutes=session.duration_minutes + extra), closes)
+    attempt = Attempt(
+        session=session,
+        user_id=user.id,
+        seed=seed,
+        started_at=now,
+        deadline=deadline,
+        max_hundredths=sum(i.points_hundredths for i in items),
+    )
+    attempt.items = [
+        AttemptItem(
+            position=n,
+            question_id=versions[i.version_id].question_id,
+            version_id=i.version_id,
+            points_hundredths=i.points_hundredths,
+            option_order=list(i.option_order),
+        )
+        for n, i in enumerate(items, start=1)
+    ]
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:  # a second tab started at the same moment: resume that one
+        existing = find_attempt(session, user)
+        if existing is None:
+            raise
+        return existing
+    record_event(
+        "attempt.started",
+        attempt,
+        actor=user,
+        after={"session": session.id, "seed": seed, "deadline": deadline.isoformat()},
+    )
+    return attempt
+
+
+def _versions(ids: list[int]):
+    from certify.banks.models import QuestionVersion
+
+    return db.session.scalars(sa.select(QuestionVersion).where(QuestionVersion.id.in_(ids)))
+
+
+def attempt_for(user: User, attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(_("No such exam."), code="attempt_not_found")
+    if attempt.user_id != user.id:
+        raise Forbidden(_("This is someone else's exam."), code="not_your_attempt")
+    return attempt
+
+
+def touch(attempt: Attempt) -> Attempt:
+    """Finalise an attempt whose deadline has passed, with the answers saved by then."""
+    if attempt.is_open and clock.now() >= attempt.deadline:
+        _end(attempt, AttemptStatus.EXPIRED)
+    return attempt
+
+
+def save_answer(attempt: Attempt, question_id: int, chosen: list[str]) -> datetime:
+    """Keep one answer. Refused (409) once the deadline has passed or the paper is in."""
+    now = clock.now()
+    touch(attempt)
+    if not attempt.is_open:
+        if attempt.ended_at is not None and attempt.ended_at < attempt.deadline:
+            raise AttemptClosed(_("This exam is already handed in; the answer was not saved."))
+        raise PastDeadline(_("Time is up; answers can no longer be changed."))
+    item = next((i for i in attempt.items if i.question_id == question_id), None)
+    if item is None:
+        raise NotFound(_("This question is not on your paper."), code="question_not_on_paper")
+    chosen = [str(c) for c in chosen]
+    allowed = {o["key"] for o in item.version.display_options}
+    if any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
+        raise ValidationFailed([Problem("answer", _("That option is not part of this question."))])
+    if item.version.type is not QuestionType.MULTIPLE and len(chosen) > 1:
+        raise ValidationFailed([Problem("answer", _("Choose only one answer here."))])
+    values = {
+        "attempt_id": attempt.id,
+        "question_id": question_id,
+        "chosen": sorted(chosen),
+        "saved_at": now,
+    }
+    dialect = db.engine.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AttemptAnswer)
+    db.session.execute(
+        insert.values(**values).on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_={"chosen": values["chosen"], "saved_at": now},
+        )
+    )
+    return now
+
+
+def saved_answers(attempt: Attempt) -> dict[int, list[str]]:
+    rows = db.session.execute(
+        sa.select(AttemptAnswer.question_id, AttemptAnswer.chosen).where(
+            AttemptAnswer.attempt_id == attempt.id
+        )
+    )
+    return {qid: list(chosen) for qid, chosen in rows}
+
+
+def submit_attempt(attempt: Attempt) -> Attempt:
+    """Hand in. Any number of concurrent calls end and grade the attempt once."""
+    touch(attempt)
+    if attempt.is_open:
+        _end(attempt, AttemptStatus.SUBMITTED)
+    return attempt
+
+
+def _end(attempt: Attempt, status: AttemptStatus) -> None:
+    now = clock.now()
+    ended_at = min(now, attempt.deadline) if status is AttemptStatus.EXPIRED else now
+    won = db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=status, ended_at=ended_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if won:
+        grade_attempt(attempt)
+        record_event("attempt.ended", attempt, actor=attempt.user, after={"status": str(status)})
+
+
+def grade_attempt(attempt: Attempt) -> Attempt:
+    answers = saved_answers(attempt)
+    mode = attempt.session.blueprint.trade.multiple_scoring or "exact"
+    total = Fraction(0)
+    areas: dict[int, list] = {}
+    for item in attempt.items:
+        version = item.version
+        share = grade(version.type, version.correct, answers.get(item.question_id, []), mode=mode)
+        earned = share * item.points_hundredths
+        item.earned_hundredths = round(earned)
+        total += earned
+        root = version.area.ancestors[0] if version.area.ancestors else version.area
+        got = areas.setdefault(root.id, [root.name, Fraction(0), 0])
+        got[1] += earned
+        got[2] += item.points_hundredths
+    attempt.score_hundredths = round(total)
+    attempt.by_area = [
+        {
+            "area": name,
+            "score": float(got) / 100,
+            "max": full / 100,
+            "pct": round(100 * got / full) if full else 0,
+        }
+        for name, got, full in areas.values()
+    ]
+    attempt.mark_graded(clock.now())
+    return attempt
+
+
+def expire_overdue() -> int:
+    """Finalise every attempt whose deadline has passed (run on a schedule in production)."""
+    ids = db.session.scalars(
+        sa.select(Attempt.id).where(
+            Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline <= clock.now()
+        )
+    ).all()
+    for attempt_id in ids:
+        attempt = db.session.get(Attempt, attempt_id)
+        touch(attempt)
+        db.session.commit()
+    return len(ids)
+
+
+def record_proctor_event(attempt: Attempt, kind: str, at: datetime | None = None) -> bool:
+    """Log a departure or return; returns True when the limit handed the paper in."""
+    if kind not in EVENT_KINDS:
+        raise ValidationFailed([Problem("kind", _("Unknown event."))])
+    now = clock.now()
+    touch(attempt)
+    if not attempt.is_open:
+        return False
+    if kind in DEPARTURE_KINDS:
+        recent = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ProctorEvent)
+            .where(
+                ProctorEvent.attempt_id == attempt.id,
+                ProctorEvent.kind.in_(DEPARTURE_KINDS),
+                ProctorEvent.received_at > now - SAME_DEPARTURE,
+            )
+        )
+        if not recent:
+            attempt.departures += 1
+    db.session.add(ProctorEvent(attempt_id=attempt.id, kind=kind, at=at or now, received_at=now))
+    limit = attempt.session.departure_limit
+    if limit and attempt.departures >= limit and attempt.is_open:
+        db.session.flush()
+        _end(attempt, AttemptStatus.SUBMITTED)
+        return True
+    return False
+
+
+# --- API tokens -----------------------------------------------------------------------
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = clock.now() + ApiToken.LIFETIME
+    db.session.add(
+        ApiToken(
+            user_id=user.id, token_hash=_digest(token), created_at=clock.now(), expires_at=expires
+        )
+    )
+    return token, expires
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.expires_at <= clock.now() or not row.user.active:
+        return None
+    return row.user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

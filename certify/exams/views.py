@@ -1,0 +1,410 @@
+from __future__ import annotations
+
+from datetime import UTC
+from io import BytesIO
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from certify.accounts.forms import ConfirmForm
+from certify.accounts.models import Role, User
+from certify.banks.formats.common import BankFileError
+from certify.cohorts.services import can_manage, managed_cohort
+from certify.core import clock
+from certify.core.auth import role_required
+from certify.core.errors import DomainError, ValidationFailed
+from certify.core.forms import show_problems
+from certify.exams import reports, services
+from certify.exams.forms import (
+    ObjectionForm,
+    OverrideForm,
+    PublishForm,
+    ScheduleForm,
+    ScoreUploadForm,
+)
+from certify.exams.models import (
+    Attempt,
+    ExamSession,
+    PracticalScore,
+    ProctorEvent,
+    Result,
+    ResultStatus,
+)
+from certify.extensions import db
+from certify.results import services as results
+
+bp = Blueprint("exams", __name__)
+STAFF = (Role.ADMIN, Role.TRAINER, Role.EXAMINER)
+
+
+# --- the worker's side ---------------------------------------------------------------
+
+
+@bp.get("/exams/")
+@role_required(Role.WORKER)
+def my_exams():
+    rows = services.sessions_for(current_user)
+    db.session.commit()
+    return render_template(
+        "exams/my_exams.html", rows=rows, now=clock.now(), action_form=ConfirmForm()
+    )
+
+
+@bp.post("/exams/<int:session_id>/start")
+@role_required(Role.WORKER)
+def start(session_id: int):
+    exam = services.get_session(session_id)
+    try:
+        attempt = services.start_attempt(exam, current_user, request.form.get("access_code"))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.problems[0].message, "error")
+        return redirect(url_for("exams.my_exams"))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("exams.my_exams"))
+    db.session.commit()
+    return redirect(url_for("exams.attempt_page", attempt_id=attempt.id))
+
+
+def _page_token() -> str:
+    """A bearer token for the page's own API calls, kept in the login session."""
+    stored = session.get("api_token")
+    if stored and services.user_for_token(stored) == current_user:
+        return stored
+    token, _expires = services.issue_token(current_user)
+    session["api_token"] = token
+    return token
+
+
+@bp.route("/exams/attempt/<int:attempt_id>", methods=["GET", "POST"])
+@role_required(Role.WORKER)
+def attempt_page(attempt_id: int):
+    attempt = services.attempt_for(current_user, attempt_id)
+    services.touch(attempt)
+    if request.method == "POST":
+        # The page without JavaScript: the form carries every answer.
+        saved = services.saved_answers(attempt)
+        late = False
+        for item in attempt.items:
+            chosen = request.form.getlist(f"q{item.question_id}")
+            if sorted(chosen) != saved.get(item.question_id, []) and attempt.is_open:
+                try:
+                    services.save_answer(attempt, item.question_id, chosen)
+                except services.PastDeadline:
+                    late = True
+                except DomainError:
+                    pass
+        if request.form.get("action") == "submit":
+            services.submit_attempt(attempt)
+        db.session.commit()
+        if late:
+            flash(_("Time was up: answers sent after the deadline were not saved."), "warning")
+        if attempt.is_open:
+            flash(_("Your answers are saved."), "success")
+            return redirect(url_for("exams.attempt_page", attempt_id=attempt.id))
+        return redirect(url_for("exams.done", attempt_id=attempt.id))
+    if not attempt.is_open:
+        db.session.commit()
+        return redirect(url_for("exams.done", attempt_id=attempt.id))
+    token = _page_token()
+    db.session.commit()
+    answers = services.saved_answers(attempt)
+    return render_template(
+        "exams/attempt.html",
+        attempt=attempt,
+        answers=answers,
+        token=token,
+        server_now=clock.now(),
+        remaining=int((attempt.deadline - clock.now()).total_seconds()),
+    )
+
+
+@bp.get("/exams/attempt/<int:attempt_id>/done")
+@role_required(Role.WORKER)
+def done(attempt_id: int):
+    attempt = services.attempt_for(current_user, attempt_id)
+    services.touch(attempt)
+    db.session.commit()
+    result = db.session.scalar(
+        sa.select(Result).where(
+            Result.session_id == attempt.session_id, Result.user_id == current_user.id
+        )
+    )
+    shown = result is not None and result.status is not ResultStatus.DRAFT
+    answered = len(services.saved_answers(attempt))
+    return render_template(
+        "exams/done.html", attempt=attempt, result=result if shown else None, answered=answered
+    )
+
+
+# --- staff ---------------------------------------------------------------------------
+
+
+def _staff_session(session_id: int) -> ExamSession:
+    exam = services.get_session(session_id)
+    user = current_user
+    if user.role is Role.EXAMINER:
+        if exam.cohort.trade not in user.trades:
+            abort(403)
+    elif not can_manage(user, exam.cohort):
+        abort(403)
+    return exam
+
+
+@bp.route("/cohorts/<int:cohort_id>/exams/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.TRAINER)
+def schedule(cohort_id: int):
+    cohort = managed_cohort(current_user, cohort_id)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        try:
+            exam = services.schedule_session(
+                cohort,
+                form.opens_at.data.replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC),
+                form.closes_at.data.replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC),
+                duration_minutes=form.duration_minutes.data,
+                access_code=(form.access_code.data or "").strip() or None,
+                departure_limit=form.departure_limit.data,
+                actor=current_user,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_problems(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The exam is scheduled."), "success")
+            return redirect(url_for("exams.session_page", session_id=exam.id))
+    return render_template("exams/schedule.html", cohort=cohort, form=form)
+
+
+@bp.get("/exams/sessions/<int:session_id>")
+@role_required(*STAFF)
+def session_page(session_id: int):
+    exam = _staff_session(session_id)
+    attempts = {
+        a.user_id: a
+        for a in db.session.scalars(sa.select(Attempt).where(Attempt.session_id == exam.id))
+    }
+    for attempt in attempts.values():
+        services.touch(attempt)
+    db.session.commit()
+    events = db.session.execute(
+        sa.select(ProctorEvent.attempt_id, sa.func.count())
+        .join(Attempt)
+        .where(Attempt.session_id == exam.id)
+        .group_by(ProctorEvent.attempt_id)
+    ).all()
+    workers = sorted((e.user for e in exam.cohort.enrolments), key=lambda u: u.name)
+    return render_template(
+        "exams/session.html",
+        exam=exam,
+        workers=workers,
+        attempts=attempts,
+        events=dict(events),
+        override_form=OverrideForm(),
+        now=clock.now(),
+    )
+
+
+@bp.post("/exams/sessions/<int:session_id>/override")
+@role_required(Role.ADMIN, Role.TRAINER)
+def override(session_id: int):
+    exam = _staff_session(session_id)
+    form = OverrideForm()
+    if form.validate_on_submit():
+        worker = db.session.get(User, form.user_id.data)
+        if worker is None or worker not in [e.user for e in exam.cohort.enrolments]:
+            abort(404)
+        try:
+            services.set_override(
+                exam,
+                worker,
+                extra_minutes=form.extra_minutes.data,
+                reason=form.reason.data or "",
+                actor=current_user,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(exc.problems[0].message, "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s gets %(n)d extra minutes.",
+                    name=worker.name,
+                    n=form.extra_minutes.data,
+                ),
+                "success",
+            )
+    return redirect(url_for("exams.session_page", session_id=session_id))
+
+
+@bp.route("/exams/sessions/<int:session_id>/practical", methods=["GET", "POST"])
+@role_required(Role.EXAMINER, Role.ADMIN)
+def practical(session_id: int):
+    exam = _staff_session(session_id)
+    workers = sorted((e.user for e in exam.cohort.enrolments), key=lambda u: u.name)
+    upload = ScoreUploadForm(prefix="upload")
+    if (
+        request.method == "POST"
+        and current_user.role is Role.EXAMINER
+        and "upload-file" not in request.files
+    ):
+        saved, problems = 0, []
+        for worker in workers:
+            raw = (request.form.get(f"score-{worker.id}") or "").strip()
+            if not raw:
+                continue
+            try:
+                results.record_practical_score(exam, worker, current_user, raw)
+                saved += 1
+            except (DomainError, ArithmeticError, ValueError) as exc:
+                problems.append(
+                    f"{worker.name}: {getattr(exc, 'message', _('A score is 0 to 100.'))}"
+                )
+        if problems:
+            db.session.rollback()
+            for problem in problems:
+                flash(problem, "error")
+        else:
+            db.session.commit()
+            flash(_("%(n)d scores saved.", n=saved), "success")
+        return redirect(url_for("exams.practical", session_id=session_id))
+    if upload.validate_on_submit():
+        try:
+            report = results.import_practical_scores(
+                exam, upload.file.data.filename, upload.file.data.read()
+            )
+        except BankFileError as exc:
+            flash(f"{exc.filename}: {exc.message}", "error")
+        else:
+            if report.problems:
+                db.session.rollback()
+                for problem in report.problems:
+                    flash(str(problem), "error")
+            else:
+                db.session.commit()
+                flash(_("%(n)d scores saved.", n=report.saved), "success")
+        return redirect(url_for("exams.practical", session_id=session_id))
+    scores = db.session.scalars(
+        sa.select(PracticalScore).where(PracticalScore.session_id == exam.id)
+    ).all()
+    by_worker: dict[int, list[PracticalScore]] = {}
+    for row in scores:
+        by_worker.setdefault(row.user_id, []).append(row)
+    return render_template(
+        "exams/practical.html", exam=exam, workers=workers, by_worker=by_worker, upload=upload
+    )
+
+
+@bp.route("/exams/sessions/<int:session_id>/results", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.TRAINER, Role.EXAMINER)
+def results_page(session_id: int):
+    exam = _staff_session(session_id)
+    publish = PublishForm()
+    if current_user.role is Role.ADMIN and publish.validate_on_submit():
+        try:
+            ends = results.publish_results(exam, publish.publicity_days.data, actor=current_user)
+        except (ValidationFailed, DomainError) as exc:
+            db.session.rollback()
+            flash(getattr(exc, "message", str(exc)), "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Published. Publicity ends %(when)s.",
+                    when=clock.local(ends).strftime("%Y-%m-%d %H:%M"),
+                ),
+                "success",
+            )
+        return redirect(url_for("exams.results_page", session_id=session_id))
+    rows = results.session_results(exam)
+    if not rows or all(r.status is ResultStatus.DRAFT for r in rows):
+        rows = results.compute_results(exam)
+        db.session.commit()
+    return render_template(
+        "exams/results.html",
+        exam=exam,
+        rows=rows,
+        publish=publish,
+        objection=ObjectionForm(),
+        action_form=ConfirmForm(),
+    )
+
+
+@bp.post("/exams/sessions/<int:session_id>/finalize")
+@role_required(Role.ADMIN)
+def finalize(session_id: int):
+    exam = _staff_session(session_id)
+    try:
+        count = results.finalize_results(exam, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(n)d results are final.", n=count), "success")
+    return redirect(url_for("exams.results_page", session_id=session_id))
+
+
+@bp.post("/exams/results/<int:result_id>/objection")
+@role_required(Role.ADMIN)
+def objection(result_id: int):
+    result = db.session.get(Result, result_id)
+    if result is None:
+        abort(404)
+    form = ObjectionForm()
+    if form.validate_on_submit():
+        try:
+            results.record_objection(result, form.text.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The objection is recorded."), "success")
+    return redirect(url_for("exams.results_page", session_id=result.session_id))
+
+
+@bp.get("/publicity/<token>")
+def publicity(token: str):
+    """公示: public, masked, reachable only through the address the office hands out."""
+    exam = db.session.scalar(sa.select(ExamSession).where(ExamSession.publicity_token == token))
+    if exam is None:
+        abort(404)
+    rows = [r for r in results.session_results(exam) if r.status is not ResultStatus.DRAFT]
+    return render_template("exams/publicity.html", exam=exam, rows=rows)
+
+
+@bp.get("/exams/sessions/<int:session_id>/report")
+@role_required(Role.ADMIN, Role.TRAINER)
+def report(session_id: int):
+    exam = _staff_session(session_id)
+    return render_template("exams/report.html", exam=exam, report=reports.session_report(exam))
+
+
+@bp.get("/exams/sessions/<int:session_id>/results.xlsx")
+@role_required(Role.ADMIN, Role.TRAINER)
+def results_export(session_id: int):
+    exam = _staff_session(session_id)
+    data = reports.results_xlsx(exam)
+    return send_file(
+        BytesIO(data),
+        as_attachment=True,
+        download_name=f"results-{exam.id}.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -1,0 +1,1 @@
+"""Results: practical scores, pass decisions, publicity (公示) and final results."""

@@ -1,0 +1,324 @@
+"""From graded attempts and examiners' scores to published, then final, results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from certify.accounts.models import Role, User
+from certify.audit.services import record_event
+from certify.banks.formats.common import BankFileError, ImportProblem, Unit, decode_text
+from certify.cohorts.models import Enrolment
+from certify.core import clock
+from certify.core.errors import Conflict, Forbidden, Problem, ValidationFailed
+from certify.core.idcard import normalise_id_number
+from certify.exams.models import (
+    Attempt,
+    AttemptStatus,
+    ExamSession,
+    Objection,
+    PracticalScore,
+    Result,
+    ResultStatus,
+)
+from certify.exams.services import touch
+from certify.extensions import db
+
+DEFAULT_PUBLICITY_DAYS = 5
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The moment `days` working days (Mon–Fri, Wenzhou time) after start; 0 is now.
+
+    Public holidays are not known here: the office can give more days when the period
+    spans one (see --publicity-days).
+    """
+    if days <= 0:
+        return start
+    local = clock.local(start)
+    moment = local
+    added = 0
+    while added < days:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            added += 1
+    return moment.astimezone(start.tzinfo)
+
+
+# --- practical scores -----------------------------------------------------------------
+
+
+def record_practical_score(
+    session: ExamSession, worker: User, examiner: User, score: Decimal | float
+) -> PracticalScore:
+    value = Decimal(str(score))
+    if examiner.role is not Role.EXAMINER:
+        raise Forbidden(_("Only examiners enter practical scores."), code="not_examiner")
+    if session.cohort.trade not in examiner.trades:
+        raise Forbidden(_("This examiner is not accredited for the trade."), code="not_accredited")
+    if not Decimal(0) <= value <= Decimal(100):
+        raise ValidationFailed([Problem("score", _("A score is 0 to 100."))])
+    _check_not_final(session, worker)
+    row = db.session.scalar(
+        sa.select(PracticalScore).where(
+            PracticalScore.session_id == session.id,
+            PracticalScore.user_id == worker.id,
+            PracticalScore.examiner_id == examiner.id,
+        )
+    )
+    before = None if row is None else row.score_hundredths / 100
+    if row is None:
+        row = PracticalScore(session_id=session.id, user_id=worker.id, examiner_id=examiner.id)
+        db.session.add(row)
+    row.score_hundredths = int((value * 100).quantize(Decimal(1)))
+    row.entered_at = clock.now()
+    db.session.flush()
+    record_event(
+        "practical_score.entered",
+        row,
+        actor=examiner,
+        before={"score": before} if before is not None else None,
+        after={"session": session.id, "worker": worker.id, "score": float(value)},
+    )
+    return row
+
+
+def _check_not_final(session: ExamSession, worker: User) -> None:
+    result = db.session.scalar(
+        sa.select(Result).where(Result.session_id == session.id, Result.user_id == worker.id)
+    )
+    if result is not None and result.status is not ResultStatus.DRAFT:
+        raise Conflict(_("Results are published; scores can no longer change."), code="published")
+
+
+@dataclass
+class ScoreImport:
+    rows: int = 0
+    saved: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+def import_practical_scores(session: ExamSession, filename: str, data: bytes) -> ScoreImport:
+    """CSV or xlsx with 证件号码, 考评员 (examiner user name), 分数: all rows or none."""
+    if data[:4] == b"PK\x03\x04":
+        from openpyxl import load_workbook
+
+        from certify.banks.formats.tabular import check_xlsx_archive
+
+        check_xlsx_archive(data, filename)
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        rows = [
+            ["" if c is None else str(c).strip() for c in r]
+            for r in sheet.iter_rows(values_only=True)
+        ]
+    else:
+        rows = list(csv.reader(io.StringIO(decode_text(data, filename))))
+    if not rows:
+        raise BankFileError(filename, _("The file has no rows."))
+    header = [h.strip() for h in rows[0]]
+    need = {
+        "证件号码": ("证件号码", "身份证号"),
+        "考评员": ("考评员", "考评员账号"),
+        "分数": ("分数", "成绩"),
+    }
+    index = {}
+    for key, names in need.items():
+        found = next((i for i, h in enumerate(header) if h in names), None)
+        if found is None:
+            raise BankFileError(
+                filename,
+                _(
+                    "The first row must hold 证件号码, 考评员 and 分数; missing: %(name)s.",
+                    name=key,
+                ),
+            )
+        index[key] = found
+    report = ScoreImport()
+    enrolled = {
+        u.id_number: u
+        for u in db.session.scalars(
+            sa.select(User)
+            .join(Enrolment, Enrolment.user_id == User.id)
+            .where(Enrolment.cohort_id == session.cohort_id)
+        )
+    }
+    pending = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        report.rows += 1
+
+        def cell(key, row=row):
+            return row[index[key]].strip() if index[key] < len(row) else ""
+
+        def problem(fld, msg, number=number):
+            report.problems.append(ImportProblem(filename, number, Unit.ROW, fld, msg))
+
+        worker = enrolled.get(normalise_id_number(cell("证件号码")))
+        examiner = db.session.scalar(sa.select(User).where(User.username == cell("考评员")))
+        try:
+            score = Decimal(cell("分数"))
+        except InvalidOperation:
+            score = None
+        if worker is None:
+            problem("证件号码", _("Nobody with this ID number is in the class."))
+        if examiner is None or examiner.role is not Role.EXAMINER:
+            problem("考评员", _("No examiner account with this user name."))
+        elif session.cohort.trade not in examiner.trades:
+            problem("考评员", _("This examiner is not accredited for the trade."))
+        if score is None or not Decimal(0) <= score <= Decimal(100):
+            problem("分数", _("A score is 0 to 100."))
+        pending.append((worker, examiner, score))
+    if report.problems:
+        return report
+    for worker, examiner, score in pending:
+        record_practical_score(session, worker, examiner, score)
+        report.saved += 1
+    return report
+
+
+# --- results -----------------------------------------------------------------------
+
+
+def compute_results(session: ExamSession) -> list[Result]:
+    """Draft results for everyone enrolled, from graded attempts and averaged practical scores."""
+    trade = session.cohort.trade
+    workers = db.session.scalars(
+        sa.select(User)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.cohort_id == session.cohort_id)
+    ).all()
+    attempts = {
+        a.user_id: a
+        for a in db.session.scalars(sa.select(Attempt).where(Attempt.session_id == session.id))
+    }
+    practical: dict[int, list[int]] = {}
+    for row in db.session.scalars(
+        sa.select(PracticalScore).where(PracticalScore.session_id == session.id)
+    ):
+        practical.setdefault(row.user_id, []).append(row.score_hundredths)
+    results = []
+    for worker in workers:
+        attempt = attempts.get(worker.id)
+        if attempt is not None:
+            touch(attempt)
+        result = db.session.scalar(
+            sa.select(Result).where(Result.session_id == session.id, Result.user_id == worker.id)
+        )
+        if result is None:
+            result = Result(session_id=session.id, user_id=worker.id, status=ResultStatus.DRAFT)
+            db.session.add(result)
+        if result.status is not ResultStatus.DRAFT:
+            results.append(result)
+            continue
+        theory = (
+            attempt.score_hundredths
+            if attempt is not None and attempt.status is AttemptStatus.GRADED
+            else None
+        )
+        scores = practical.get(worker.id)
+        practical_avg = round(sum(scores) / len(scores)) if scores else None
+        result.theory_hundredths = theory if trade.assesses_theory else None
+        result.practical_hundredths = practical_avg if trade.assesses_practical else None
+        passed = True
+        if trade.assesses_theory:
+            passed &= theory is not None and theory >= trade.theory_pass_mark * 100
+        if trade.assesses_practical:
+            passed &= practical_avg is not None and practical_avg >= trade.practical_pass_mark * 100
+        result.passed = passed
+        results.append(result)
+    db.session.flush()
+    return results
+
+
+def publish_results(
+    session: ExamSession, publicity_days: int = DEFAULT_PUBLICITY_DAYS, actor=None
+) -> datetime:
+    """Start the publicity period (公示); refuses while an attempt is still running."""
+    if not 0 <= publicity_days <= 60:
+        raise ValidationFailed(
+            [Problem("publicity_days", _("Publicity lasts 0 to 60 working days."))]
+        )
+    now = clock.now()
+    running = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Attempt)
+        .where(
+            Attempt.session_id == session.id,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+            Attempt.deadline > now,
+        )
+    )
+    if running:
+        raise Conflict(
+            _("%(n)d workers are still taking the exam.", n=running), code="exam_running"
+        )
+    results = compute_results(session)
+    drafts = [r for r in results if r.status is ResultStatus.DRAFT]
+    if not drafts:
+        raise Conflict(_("There are no draft results to publish."), code="nothing_to_publish")
+    ends = add_working_days(now, publicity_days)
+    if session.publicity_token is None:
+        session.publicity_token = secrets.token_urlsafe(16)
+    for result in drafts:
+        result.publish(now, ends)
+    record_event(
+        "results.published",
+        session,
+        actor=actor,
+        after={
+            "results": len(drafts),
+            "passed": sum(r.passed for r in drafts),
+            "publicity_ends_at": ends.isoformat(),
+        },
+    )
+    return ends
+
+
+def finalize_results(session: ExamSession, actor=None) -> int:
+    now = clock.now()
+    published = db.session.scalars(
+        sa.select(Result).where(
+            Result.session_id == session.id, Result.status == ResultStatus.PUBLISHED
+        )
+    ).all()
+    if not published:
+        raise Conflict(_("There are no published results to finalise."), code="nothing_published")
+    for result in published:
+        result.finalize(now)  # refuses while publicity runs
+    record_event("results.finalized", session, actor=actor, after={"results": len(published)})
+    return len(published)
+
+
+def record_objection(result: Result, text: str, actor=None) -> Objection:
+    if result.status is not ResultStatus.PUBLISHED:
+        raise Conflict(_("Objections are taken during publicity."), code="not_in_publicity")
+    if not (text or "").strip():
+        raise ValidationFailed([Problem("text", _("Write what the objection is."))])
+    objection = Objection(
+        result_id=result.id,
+        text=text.strip()[:2000],
+        recorded_at=clock.now(),
+        recorded_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(objection)
+    record_event("result.objection", result, actor=actor, after={"text": objection.text})
+    return objection
+
+
+def session_results(session: ExamSession) -> list[Result]:
+    return list(
+        db.session.scalars(
+            sa.select(Result)
+            .join(User, User.id == Result.user_id)
+            .where(Result.session_id == session.id)
+            .order_by(User.name)
+        )
+    )

@@ -1,0 +1,40 @@
+from datetime import timedelta
+
+import pytest
+
+from certify.core import clock
+from certify.exams.services import issue_token, schedule_session
+from certify.extensions import db
+
+
+@pytest.fixture
+def exam(cohort, worker, frozen_clock):
+    """A session open now for 3 hours, 90 minutes each."""
+    now = clock.now()
+    session = schedule_session(
+        cohort, now - timedelta(minutes=1), now + timedelta(hours=3), duration_minutes=90
+    )
+    db.session.commit()
+    return session
+
+
+@pytest.fixture
+def token(worker):
+    value, _expires = issue_token(worker)
+    db.session.commit()
+    return value
+
+
+@pytest.fixture
+def api(client, token):
+    """Call the API as the worker."""
+
+    def call(method, path, json=None, bearer=None):
+        return client.open(
+            f"/api/v1{path}",
+            method=method,
+            json=json,
+            headers={"Authorization": f"Bearer {bearer or token}"},
+        )
+
+    return call

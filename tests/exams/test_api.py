@@ -1,0 +1,110 @@
+import json
+from datetime import timedelta
+
+from certify.accounts.models import Role
+from certify.exams import services
+from certify.extensions import db
+from tests.factories import make_user
+
+
+def test_token_then_exams_then_start_resume_and_save(client, worker, exam, api, frozen_clock):
+    response = client.post(
+        "/api/v1/auth/token", json={"username": worker.id_number, "password": "my-own-pass-1"}
+    )
+    assert response.status_code == 200 and response.get_json()["token"]
+    listing = api("GET", "/exams").get_json()
+    assert listing[0]["id"] == exam.id and listing[0]["attempt_id"] is None
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    assert paper["status"] == "in_progress" and len(paper["questions"]) == 90
+    assert paper["deadline"] == (frozen_clock.now() + timedelta(minutes=90)).isoformat()
+    text = json.dumps(paper, ensure_ascii=False)
+    assert "correct" not in text and "explanation" not in text  # no answer key while open
+    question = paper["questions"][0]
+    option = question["options"][0]["id"]
+    saved = api(
+        "PUT", f"/attempts/{paper['attempt_id']}/answers/{question['id']}", {"answer": [option]}
+    )
+    assert saved.status_code == 200 and saved.get_json()["saved_at"]
+    again = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    assert again["attempt_id"] == paper["attempt_id"]
+    assert again["answers"] == {str(question["id"]): [option]}
+
+
+def test_every_api_error_is_json_with_a_stable_code(client, worker, exam, api, frozen_clock):
+    assert client.get("/api/v1/exams").status_code == 401
+    assert (
+        client.get("/api/v1/exams", headers={"Authorization": "Bearer nope"}).get_json()["error"][
+            "code"
+        ]
+        == "unauthorized"
+    )
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    attempt_id, question = paper["attempt_id"], paper["questions"][0]
+    url = f"/attempts/{attempt_id}/answers/{question['id']}"
+    bad = api("PUT", url, {"answer": ["Z"]})
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "validation_failed"
+    assert api("PUT", url, {"answer": "A"}).status_code == 422
+    missing = api("PUT", f"/attempts/{attempt_id}/answers/999999", {"answer": []})
+    assert missing.status_code == 404
+    assert api("PUT", "/attempts/999999/answers/1", {"answer": []}).status_code == 404
+    other = make_user(Role.WORKER, username="w2")
+    other_token, _ = services.issue_token(other)
+    db.session.commit()
+    assert api("PUT", url, {"answer": []}, bearer=other_token).status_code == 403
+    assert api("POST", f"/attempts/{attempt_id}/submit").get_json() == {"status": "submitted"}
+    assert api("POST", f"/attempts/{attempt_id}/submit").get_json() == {"status": "submitted"}
+    closed = api("PUT", url, {"answer": [question["options"][0]["id"]]})
+    assert closed.status_code == 409 and closed.get_json()["error"]["code"] == "attempt_closed"
+
+
+def test_an_answer_after_the_deadline_is_a_409(worker, exam, api, frozen_clock):
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    question = paper["questions"][0]
+    frozen_clock.advance(minutes=90)
+    late = api(
+        "PUT",
+        f"/attempts/{paper['attempt_id']}/answers/{question['id']}",
+        {"answer": [question["options"][0]["id"]]},
+    )
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "past_deadline"
+
+
+def test_results_reach_the_worker_only_after_publication(app, client, worker, exam, api, trainer):
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    api("POST", f"/attempts/{paper['attempt_id']}/submit")
+    early = api("GET", f"/attempts/{paper['attempt_id']}/result")
+    assert early.status_code == 403 and early.get_json()["error"]["code"] == "not_published"
+    staff_token, _ = services.issue_token(trainer)
+    db.session.commit()
+    staff = api("GET", f"/attempts/{paper['attempt_id']}/result", bearer=staff_token)
+    assert staff.status_code == 200 and staff.get_json()["max_score"] == 100
+    assert (
+        app.test_cli_runner()
+        .invoke(args=["results", "publish", str(exam.id), "--publicity-days", "0"])
+        .exit_code
+        == 0
+    )
+    body = api("GET", f"/attempts/{paper['attempt_id']}/result").get_json()
+    assert set(body) == {"score", "max_score", "passed", "by_area"} and body["by_area"]
+
+
+def test_departure_events(worker, exam, api):
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    body = api("POST", f"/attempts/{paper['attempt_id']}/events", {"kind": "hidden"}).get_json()
+    assert body == {"departures": 1, "auto_submitted": False}
+    assert (
+        api("POST", f"/attempts/{paper['attempt_id']}/events", {"kind": "dance"}).status_code == 422
+    )
+
+
+def test_the_openapi_document_describes_the_routes(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {
+        "/auth/token",
+        "/exams",
+        "/exams/{session_id}/attempts",
+        "/attempts/{attempt_id}/answers/{question_id}",
+        "/attempts/{attempt_id}/submit",
+        "/attempts/{attempt_id}/result",
+    } <= set(doc["paths"])
