@@ -5,6 +5,8 @@
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk)
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+packages+=(chromium)
 # Debian's python3 needs its venv package to create .venv.
 py=${PYTHON:-python3}
 if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then

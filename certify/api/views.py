@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -172,7 +173,11 @@ def submit(attempt_id: int):
 def events(attempt_id: int):
     attempt = services.attempt_for(g.api_user, attempt_id)
     body = request.get_json(silent=True) or {}
-    auto = services.record_proctor_event(attempt, str(body.get("kind", "")))
+    try:
+        at = datetime.fromisoformat(str(body.get("at", ""))).astimezone(UTC)
+    except ValueError:
+        at = None
+    auto = services.record_proctor_event(attempt, str(body.get("kind", "")), at)
     db.session.commit()
     return jsonify(departures=attempt.departures, auto_submitted=auto)
 

@@ -419,6 +419,9 @@ def record_proctor_event(attempt: Attempt, kind: str, at: datetime | None = None
     touch(attempt)
     if not attempt.is_open:
         return False
+    # The phone's own time, so events sent late after an outage still merge correctly;
+    # clamped to the attempt, so a wrong phone clock cannot place them elsewhere.
+    at = min(max(at or now, attempt.started_at), now)
     if kind in DEPARTURE_KINDS:
         recent = db.session.scalar(
             sa.select(sa.func.count())
@@ -426,12 +429,13 @@ def record_proctor_event(attempt: Attempt, kind: str, at: datetime | None = None
             .where(
                 ProctorEvent.attempt_id == attempt.id,
                 ProctorEvent.kind.in_(DEPARTURE_KINDS),
-                ProctorEvent.received_at > now - SAME_DEPARTURE,
+                ProctorEvent.at > at - SAME_DEPARTURE,
+                ProctorEvent.at < at + SAME_DEPARTURE,
             )
         )
         if not recent:
             attempt.departures += 1
-    db.session.add(ProctorEvent(attempt_id=attempt.id, kind=kind, at=at or now, received_at=now))
+    db.session.add(ProctorEvent(attempt_id=attempt.id, kind=kind, at=at, received_at=now))
     limit = attempt.session.departure_limit
     if limit and attempt.departures >= limit and attempt.is_open:
         db.session.flush()

@@ -108,3 +108,14 @@ def test_the_openapi_document_describes_the_routes(client):
         "/attempts/{attempt_id}/submit",
         "/attempts/{attempt_id}/result",
     } <= set(doc["paths"])
+
+
+def test_late_events_merge_by_their_own_time(worker, exam, api, frozen_clock):
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    at = frozen_clock.now().isoformat()
+    frozen_clock.advance(seconds=40)  # delivered after an outage
+    api("POST", f"/attempts/{paper['attempt_id']}/events", {"kind": "blur", "at": at})
+    body = api(
+        "POST", f"/attempts/{paper['attempt_id']}/events", {"kind": "hidden", "at": at}
+    ).get_json()
+    assert body["departures"] == 1

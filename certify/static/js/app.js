@@ -32,3 +32,14 @@ document.addEventListener("submit", function (event) {
   }
   tick();
 })();
+
+// After hand-in the phone no longer needs the exam's local queue, flags or events.
+(function () {
+  var done = document.querySelector("[data-clear-exam]");
+  if (!done) { return; }
+  var prefix = "certify.exam." + done.getAttribute("data-clear-exam") + ".";
+  try {
+    ["queue", "flags", "events"].forEach(function (name) { window.localStorage.removeItem(prefix + name); });
+    window.sessionStorage.removeItem(prefix + "autosubmit");
+  } catch (e) { /* storage unavailable: nothing was kept */ }
+})();

@@ -1,0 +1,650 @@
+"""Exam-day load benchmark: N workers start the same exam within a minute and autosave.
+
+    .venv/bin/python bench/exam_load.py [--candidates 500] [--ramp-seconds 60] [--think-ms 0]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/exam_load.py
+
+What it does, in order (bench/README.md explains the figures):
+
+1. Builds a fresh database through Certify's own services: on PostgreSQL when DATABASE_URL
+   is set (the `public` schema is dropped and created again first, as the test suite does),
+   else a SQLite file in a temporary directory. Demo data (the 仓库保管员 bank, 90 questions
+   per 五级 paper), one class of N workers enrolled from a roster CSV, an exam session open
+   since a minute ago, and one API token per worker.
+2. Serves `bench/bare_app.py` (one Flask route, no database) with gunicorn and loads it with
+   the same N clients and request pattern as the autosave phase: the floor to compare with.
+3. Serves Certify (`wsgi:app`, CERTIFY_ENV=production) with the same gunicorn settings. Each
+   simulated worker waits a random delay in [0, ramp), starts its attempt, saves an answer
+   to every question one by one, then submits.
+4. Checks in the database that every answer the server acknowledged with 200 is stored
+   with the last acknowledged value (`lost_answers`).
+
+Only 127.0.0.1 is contacted. Every request has a timeout, the load phases share one
+deadline (--timeout), and the servers are always stopped, also on Ctrl-C. The LAST line on
+stdout is one JSON object with the results; nothing is asserted: it is a benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import secrets
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+CORES = os.cpu_count() or 2
+REQUEST_TIMEOUT = 30.0  # seconds, for every request the load generator sends
+READY_TIMEOUT = 60.0  # seconds for gunicorn to answer its first request
+PROGRESS_EVERY = 10.0  # seconds between progress lines on stderr
+REGIONS = ("330302", "330303", "330304", "330305", "330324", "330326", "330381", "330382")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰"
+BIRTH_DAYS = 9000  # birth dates 1970-01-01 onwards; the ID sequence number counts the wraps
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """What one load phase recorded. Latencies are kept for 200 answers only, in ms."""
+
+    name: str
+    clients: int
+    latencies: dict[str, list[float]] = field(
+        default_factory=lambda: {"start": [], "save": [], "submit": []}
+    )
+    errors: Counter = field(default_factory=Counter)
+    acked: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    save_requests: int = 0
+    first_save: float | None = None  # perf_counter when the first PUT was sent
+    last_save: float | None = None  # perf_counter when the last PUT was answered
+    started: int = 0
+    finished: int = 0
+    questions: int = 0
+    unfinished: int = 0
+    elapsed: float = 0.0
+
+    def fail(self, step: str, what: str) -> None:
+        self.errors[f"{self.name} {step}: {what}"] += 1
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def save_rps(self) -> float | None:
+        if self.first_save is None or self.last_save is None or self.last_save <= self.first_save:
+            return None
+        return len(self.latencies["save"]) / (self.last_save - self.first_save)
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile, in the values' unit, rounded to 0.1."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return round(ordered[rank - 1], 1)
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, 3)
+
+
+def describe(response: httpx.Response) -> str:
+    """'HTTP 503 busy' for the app's JSON errors, 'HTTP 502' for anything else."""
+    try:
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+    return f"HTTP {response.status_code} {code}"
+
+
+async def timed(phase: Phase, step: str, request: Awaitable[httpx.Response]):
+    """Send one request; keep its latency when it got a 200, else count an error."""
+    sent = time.perf_counter()
+    if step == "save":
+        phase.save_requests += 1
+        if phase.first_save is None:
+            phase.first_save = sent
+    try:
+        response = await request
+    except httpx.HTTPError as exc:
+        phase.fail(step, type(exc).__name__)
+        return None
+    finally:
+        if step == "save":
+            phase.last_save = time.perf_counter()
+    if response.status_code != 200:
+        phase.fail(step, describe(response))
+        return None
+    phase.latencies[step].append((time.perf_counter() - sent) * 1000)
+    return response
+
+
+_SSL: ssl.SSLContext | None = None
+
+
+def client_for(base_url: str, token: str | None = None) -> httpx.AsyncClient:
+    """One simulated worker = one browser: its own keep-alive HTTP/1.1 connection.
+
+    trust_env=False keeps proxy variables from sending anything off this machine; the SSL
+    context is never used (plain http) but is shared so each client does not build one.
+    """
+    global _SSL
+    if _SSL is None:
+        _SSL = ssl.create_default_context()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=headers,
+        timeout=httpx.Timeout(REQUEST_TIMEOUT),
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        verify=_SSL,
+        trust_env=False,
+    )
+
+
+def choose(question: dict, rng: random.Random) -> list[str]:
+    """A plausible answer: two options for a multiple-choice question, else one."""
+    options = [o["id"] for o in question["options"]]
+    if not options:
+        return []
+    count = 2 if question["type"] == "multiple" and len(options) >= 2 else 1
+    return rng.sample(options, count)
+
+
+async def sit_exam(
+    phase: Phase, base_url: str, session_id: int, token: str, rng: random.Random, think: float
+) -> None:
+    """Start (or resume) the attempt, save every answer, submit: the whole exam of one worker."""
+    async with client_for(base_url, token) as client:
+        response = await timed(
+            phase, "start", client.post(f"/api/v1/exams/{session_id}/attempts", json={})
+        )
+        if response is None:
+            return
+        paper = response.json()
+        attempt_id = paper["attempt_id"]
+        phase.started += 1
+        phase.questions = max(phase.questions, len(paper["questions"]))
+        for question in paper["questions"]:
+            if think:
+                await asyncio.sleep(think)
+            chosen = choose(question, rng)
+            url = f"/api/v1/attempts/{attempt_id}/answers/{question['id']}"
+            if await timed(phase, "save", client.put(url, json={"answer": chosen})) is not None:
+                phase.acked[(attempt_id, question["id"])] = sorted(chosen)
+        response = await timed(
+            phase, "submit", client.post(f"/api/v1/attempts/{attempt_id}/submit")
+        )
+        if response is None:
+            return
+        status = response.json().get("status")
+        if status == "submitted":
+            phase.finished += 1
+        else:
+            phase.fail("submit", f"status {status}")
+
+
+async def answer_bare(
+    phase: Phase, base_url: str, questions: int, rng: random.Random, think: float
+) -> None:
+    """The same autosave pattern against the bare endpoint: `questions` PUTs in a row."""
+    async with client_for(base_url) as client:
+        phase.started += 1
+        for number in range(questions):
+            if think:
+                await asyncio.sleep(think)
+            body = {"answer": [rng.choice("ABCD")]}
+            await timed(phase, "save", client.put(f"/bare/{number}", json=body))
+        phase.finished += 1
+
+
+async def progress(phase: Phase, began: float) -> None:
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
+        print(
+            f"  [{phase.name}] {time.monotonic() - began:5.0f} s: {phase.started}/"
+            f"{phase.clients} started, {len(phase.latencies['save'])} answers saved, "
+            f"{phase.finished} done, {phase.error_count} errors",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+async def run_phase(
+    phase: Phase,
+    client: Callable[[int, random.Random], Awaitable[None]],
+    ramp: float,
+    deadline: float,
+    seed: int,
+) -> None:
+    """Run phase.clients simulated workers, each after a random delay in [0, ramp)."""
+    delays = [random.Random(seed * 7919 + i).random() * ramp for i in range(phase.clients)]
+
+    async def one(i: int) -> None:
+        await asyncio.sleep(delays[i])
+        await client(i, random.Random(seed * 104_729 + i))
+
+    began = time.monotonic()
+    tasks = [asyncio.create_task(one(i)) for i in range(phase.clients)]
+    reporter = asyncio.create_task(progress(phase, began))
+    try:
+        done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+    finally:
+        reporter.cancel()
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, reporter, return_exceptions=True)
+    phase.elapsed = time.monotonic() - began
+    phase.unfinished = len(pending)
+    if pending:
+        phase.errors[f"{phase.name} run: cut off by --timeout"] += len(pending)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            phase.fail("client", f"{type(exc).__name__}: {exc}"[:120])
+
+
+# --- servers -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_command() -> list[str]:
+    beside = Path(sys.executable).with_name("gunicorn")
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], args, log: Path, probe: tuple[str, str]):
+    """Serve app_spec on 127.0.0.1; yield the base URL once `probe` answers 200; always stop."""
+    port = free_port()
+    command = [
+        *gunicorn_command(),
+        "-w",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "-k",
+        "gthread",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--graceful-timeout",
+        "10",
+        "--pythonpath",
+        str(REPO / "bench"),
+        app_spec,
+    ]
+    base_url = f"http://127.0.0.1:{port}"
+    with log.open("ab") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the benchmark, which stops it in order
+        )
+    try:
+        wait_until_ready(process, base_url, probe, log)
+        yield base_url
+    finally:
+        stop(process)
+
+
+def wait_until_ready(process: subprocess.Popen, base_url: str, probe, log: Path) -> None:
+    method, path = probe
+    deadline = time.monotonic() + READY_TIMEOUT
+    with httpx.Client(base_url=base_url, timeout=5, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            try:
+                if client.request(method, path, json={"answer": []}).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"gunicorn did not answer {method} {path} at {base_url}:\n{tail}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the gunicorn master (graceful), then SIGKILL its process group if need be."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+@dataclass
+class Fixture:
+    session_id: int
+    tokens: list[str]
+    questions_per_paper: int
+
+
+def reset_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    from certify.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def roster_csv(count: int) -> bytes:
+    """A roster of `count` distinct workers with valid ID numbers and 138 phone numbers."""
+    from certify.core.idcard import make_id_number
+
+    lines = ["姓名,证件号码,手机号码"]
+    for i in range(count):
+        name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i // len(SURNAMES)) % len(GIVEN)]
+        born = date(1970, 1, 1) + timedelta(days=i % BIRTH_DAYS)
+        id_number = make_id_number(REGIONS[i % len(REGIONS)], born, i // BIRTH_DAYS)
+        lines.append(f"{name},{id_number},138{i:08d}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def prepare(app, candidates: int) -> Fixture:
+    """Demo data, a class of `candidates` workers, an open exam session, one token each."""
+    import flask_migrate
+    import sqlalchemy as sa
+
+    from certify.banks.models import ExamBlueprint
+    from certify.catalog.models import Trade
+    from certify.cohorts.models import Enrolment
+    from certify.cohorts.services import CohortData, create_cohort, enrol_roster
+    from certify.core import clock
+    from certify.demo.services import load_demo
+    from certify.exams.services import issue_token, schedule_session
+    from certify.extensions import db
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        load_demo()
+        db.session.commit()
+        trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
+        cohort = create_cohort(trade, CohortData("压测班", 5, None, "", []))
+        db.session.flush()
+        report = enrol_roster(cohort, "bench.csv", roster_csv(candidates))
+        if not report.saved or report.enrolled != candidates:
+            problems = "; ".join(f"row {p.number}: {p.message}" for p in report.problems[:5])
+            raise RuntimeError(f"the roster was not enrolled: {problems}")
+        now = clock.now()
+        session = schedule_session(
+            cohort, now - timedelta(minutes=1), now + timedelta(hours=3), duration_minutes=120
+        )
+        db.session.flush()
+        enrolments = db.session.scalars(
+            sa.select(Enrolment).where(Enrolment.cohort_id == cohort.id).order_by(Enrolment.id)
+        ).all()
+        tokens = [issue_token(e.user)[0] for e in enrolments]
+        per_paper = db.session.get(ExamBlueprint, session.blueprint_id).question_count
+        fixture = Fixture(session.id, tokens, per_paper)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # the servers are the only ones talking to the database now
+    return fixture
+
+
+def check_answers(app, session_id: int, acked: dict[tuple[int, int], list[str]]) -> dict:
+    """Compare every acknowledged answer with what the database holds."""
+    import sqlalchemy as sa
+
+    from certify.exams.models import Attempt, AttemptAnswer, AttemptStatus
+    from certify.extensions import db
+
+    stored: dict[tuple[int, int], list[str]] = {}
+    with app.app_context():
+        attempt_ids = sorted({attempt for attempt, _question in acked})
+        for start in range(0, len(attempt_ids), 500):
+            rows = db.session.execute(
+                sa.select(
+                    AttemptAnswer.attempt_id, AttemptAnswer.question_id, AttemptAnswer.chosen
+                ).where(AttemptAnswer.attempt_id.in_(attempt_ids[start : start + 500]))
+            )
+            for attempt, question, chosen in rows:
+                stored[(attempt, question)] = sorted(chosen)
+        statuses = dict(
+            db.session.execute(
+                sa.select(Attempt.status, sa.func.count())
+                .where(Attempt.session_id == session_id)
+                .group_by(Attempt.status)
+            ).all()
+        )
+        db.session.remove()
+        db.engine.dispose()
+    lost = sum(1 for key, chosen in acked.items() if stored.get(key) != chosen)
+    ended = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED, AttemptStatus.EXPIRED)
+    return {
+        "lost_answers": lost,
+        "answers_in_db": len(stored),
+        "attempts_in_db": sum(statuses.values()),
+        "attempts_ended_in_db": sum(n for status, n in statuses.items() if status in ended),
+    }
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--candidates", type=int, default=500, help="simulated workers (500)")
+    parser.add_argument(
+        "--ramp-seconds",
+        type=float,
+        default=60.0,
+        help="workers start at random in [0, RAMP) seconds (60: 'within one minute')",
+    )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="pause before each answer, ms (0: every worker saves as fast as it is answered)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * CORES + 1,
+        help=f"gunicorn worker processes (2 x cores + 1 = {2 * CORES + 1})",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (4)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="seconds the two load phases may take together before they are cut off (900)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed for delays and answers")
+    parser.add_argument(
+        "--skip-bare", action="store_true", help="do not measure the bare endpoint (no ratios)"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.candidates <= 100_000:
+        parser.error("--candidates is 1 to 100000")
+    if args.ramp_seconds < 0 or args.think_ms < 0 or args.timeout <= 0:
+        parser.error("--ramp-seconds and --think-ms must be >= 0, --timeout > 0")
+    if args.workers < 1 or args.threads < 1:
+        parser.error("--workers and --threads must be >= 1")
+    return args
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def summary_lines(phase: Phase, label: str) -> list[str]:
+    save = phase.latencies["save"]
+    rps = phase.save_rps
+    return [
+        f"{label}: {len(save)}/{phase.save_requests} PUTs answered 200 in "
+        f"{phase.elapsed:.1f} s, {rps or 0:.0f} req/s, p50 {percentile(save, 50)} ms, "
+        f"p95 {percentile(save, 95)} ms, p99 {percentile(save, 99)} ms, "
+        f"{phase.error_count} errors"
+    ]
+
+
+def run(args: argparse.Namespace) -> dict:
+    from certify import create_app
+    from certify.config import load_settings
+
+    began = time.monotonic()
+    database_url = os.environ.get("DATABASE_URL", "").strip()
+    on_postgres = database_url.startswith(("postgres://", "postgresql"))
+    think = args.think_ms / 1000
+    with tempfile.TemporaryDirectory(prefix="certify-bench-") as tmp:
+        tmp_path = Path(tmp)
+        if not database_url:
+            database_url = f"sqlite:///{tmp_path / 'certify-bench.db'}"
+        env = {
+            **os.environ,
+            "CERTIFY_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+            "DATABASE_URL": database_url,
+            "CERTIFY_INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+        database = "postgresql" if on_postgres else "sqlite"
+        print(
+            f"Set-up: {args.candidates} workers on {database}, gunicorn -w {args.workers} "
+            f"--threads {args.threads} -k gthread",
+            file=sys.stderr,
+            flush=True,
+        )
+        if on_postgres:
+            reset_postgres(database_url)
+        app = create_app(load_settings(env))
+        fixture = prepare(app, args.candidates)
+        setup_s = time.monotonic() - began
+        print(f"Set-up done in {setup_s:.1f} s", file=sys.stderr, flush=True)
+
+        deadline = time.monotonic() + args.timeout
+        questions = fixture.questions_per_paper or 90
+        bare = Phase("bare", args.candidates)
+        if not args.skip_bare:
+            print("Loading the bare endpoint ...", file=sys.stderr, flush=True)
+            with gunicorn(
+                "bare_app:app", env, args, tmp_path / "bare.log", ("PUT", "/bare/0")
+            ) as url:
+
+                def bare_client(_i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
+                    return answer_bare(bare, url, questions, rng, think)
+
+                asyncio.run(run_phase(bare, bare_client, args.ramp_seconds, deadline, args.seed))
+
+        print("Loading Certify ...", file=sys.stderr, flush=True)
+        exam = Phase("exam", args.candidates)
+        with gunicorn("wsgi:app", env, args, tmp_path / "certify.log", ("GET", "/healthz")) as url:
+
+            def exam_client(i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
+                return sit_exam(exam, url, fixture.session_id, fixture.tokens[i], rng, think)
+
+            asyncio.run(run_phase(exam, exam_client, args.ramp_seconds, deadline, args.seed))
+        checked = check_answers(app, fixture.session_id, exam.acked)
+        errors_in_log = (tmp_path / "certify.log").read_text(errors="replace").count("Traceback")
+
+    saves, bare_saves = exam.latencies["save"], bare.latencies["save"]
+    autosave_p99 = percentile(saves, 99)
+    bare_p99 = percentile(bare_saves, 99)
+    autosave_rps, bare_rps = exam.save_rps, bare.save_rps
+    result = {
+        "candidates": args.candidates,
+        "errors": exam.error_count,
+        "lost_answers": checked["lost_answers"],
+        "start_p95_ms": percentile(exam.latencies["start"], 95),
+        "autosave_p99_ms": autosave_p99,
+        "autosave_throughput_ratio": ratio(autosave_rps, bare_rps),
+        "autosave_p99_ratio": ratio(autosave_p99, bare_p99),
+        "database": database,
+        "gunicorn": f"-w {args.workers} --threads {args.threads} -k gthread",
+        "ramp_seconds": args.ramp_seconds,
+        "think_ms": args.think_ms,
+        "questions_per_paper": exam.questions or questions,
+        "started": exam.started,
+        "submitted": exam.finished,
+        "start_p50_ms": percentile(exam.latencies["start"], 50),
+        "start_p99_ms": percentile(exam.latencies["start"], 99),
+        "autosave_requests": exam.save_requests,
+        "autosave_acked": len(saves),
+        "autosave_rps": round(autosave_rps, 1) if autosave_rps else None,
+        "autosave_p50_ms": percentile(saves, 50),
+        "autosave_p95_ms": percentile(saves, 95),
+        "submit_p95_ms": percentile(exam.latencies["submit"], 95),
+        "bare_requests": bare.save_requests,
+        "bare_errors": bare.error_count,
+        "bare_rps": round(bare_rps, 1) if bare_rps else None,
+        "bare_p50_ms": percentile(bare_saves, 50),
+        "bare_p99_ms": bare_p99,
+        "error_kinds": dict((exam.errors + bare.errors).most_common()),
+        "server_tracebacks": errors_in_log,
+        "answers_in_db": checked["answers_in_db"],
+        "attempts_ended_in_db": checked["attempts_ended_in_db"],
+        "exam_phase_s": round(exam.elapsed, 1),
+        "bare_phase_s": round(bare.elapsed, 1),
+        "setup_s": round(setup_s, 1),
+        "duration_s": round(time.monotonic() - began, 1),
+    }
+    if not args.skip_bare:
+        print(*summary_lines(bare, "bare endpoint"), sep="\n")
+    print(*summary_lines(exam, "autosave     "), sep="\n")
+    print(
+        f"starts: {len(exam.latencies['start'])}/{args.candidates}, p95 {result['start_p95_ms']}"
+        f" ms; submitted {exam.finished}; lost answers {result['lost_answers']}"
+    )
+    for kind, count in result["error_kinds"].items():
+        print(f"error: {kind} x {count}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = run(args)
+    except KeyboardInterrupt:
+        print("Interrupted; the servers were stopped.", file=sys.stderr)
+        return 130
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
