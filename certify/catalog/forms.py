@@ -56,6 +56,16 @@ class TradeForm(FlaskForm):
         default=90,
         validators=[InputRequired(), NumberRange(1, 600, _l("From 1 to 600 minutes."))],
     )
+    multiple_scoring = RadioField(
+        _l("Multiple-choice scoring"),
+        choices=[
+            SelectChoice("exact", _l("All right answers and no wrong one, or nothing")),
+            SelectChoice(
+                "partial", _l("Part of the points for some right answers and no wrong one")
+            ),
+        ],
+        default="exact",
+    )
     description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     areas = TextAreaField(
         _l("Knowledge areas"),

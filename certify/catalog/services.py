@@ -38,6 +38,7 @@ class TradeData:
     practical_pass_mark: int = 60
     theory_duration_minutes: int = 90
     description: str = ""
+    multiple_scoring: str = "exact"  # 多选题: "exact" or "partial"
 
 
 def _snapshot(trade: Trade) -> dict[str, object]:
@@ -52,6 +53,7 @@ def _snapshot(trade: Trade) -> dict[str, object]:
         "theory_pass_mark": trade.theory_pass_mark,
         "practical_pass_mark": trade.practical_pass_mark,
         "theory_duration_minutes": trade.theory_duration_minutes,
+        "multiple_scoring": trade.multiple_scoring,
     }
 
 
@@ -89,6 +91,8 @@ def _check_trade_data(data: TradeData, *, existing: Trade | None = None) -> None
         1 <= data.theory_duration_minutes <= 600
     ):
         problems.append(Problem("theory_duration_minutes", _("The duration is 1 to 600 minutes.")))
+    if data.multiple_scoring not in ("exact", "partial"):
+        problems.append(Problem("multiple_scoring", _("Choose how multiple-choice answers score.")))
     if problems:
         raise ValidationFailed(problems)
 
@@ -107,6 +111,7 @@ def _apply(trade: Trade, data: TradeData) -> None:
     trade.practical_pass_mark = data.practical_pass_mark
     trade.theory_duration_minutes = data.theory_duration_minutes
     trade.description = data.description or ""
+    trade.multiple_scoring = data.multiple_scoring
 
 
 def create_trade(data: TradeData) -> Trade:

@@ -31,6 +31,7 @@ def _trade_data(form: TradeForm) -> services.TradeData:
         practical_pass_mark=form.practical_pass_mark.data,
         theory_duration_minutes=form.theory_duration_minutes.data,
         description=form.description.data or "",
+        multiple_scoring=form.multiple_scoring.data or "exact",
     )
 
 

@@ -16,6 +16,7 @@ VALID = {
     "theory_pass_mark": "60",
     "practical_pass_mark": "60",
     "theory_duration_minutes": "90",
+    "multiple_scoring": "partial",
     "areas": "安全操作/起步\n安全操作/装卸\n维护保养",
 }
 
@@ -36,6 +37,7 @@ def test_admin_creates_a_trade_with_its_knowledge_tree(client, login):
     assert response.headers["Location"] == "/catalog/trades/forklift-driver"
     trade = _trade("forklift-driver")
     assert trade.levels == [5, 4] and trade.certificate_type is CertificateType.LEVEL
+    assert trade.multiple_scoring == "partial"
     assert sorted(a.path for a in trade.areas) == [
         "安全操作",
         "安全操作/装卸",
