@@ -13,16 +13,12 @@ from certify.banks.formats.common import MAX_FILE_BYTES, BankFileError
 from certify.banks.importer import FORMAT_LABELS, ImportOptions, ImportReport, import_bank
 from certify.banks.services import active_versions
 from certify.catalog.services import get_trade
+from certify.core.cli import fail
 from certify.core.errors import DomainError, ValidationFailed
 from certify.extensions import db
 
 banks_cli = AppGroup("banks", help="Question banks: import, export, template.")
 blueprints_cli = AppGroup("blueprints", help="Exam blueprints (组卷规则).")
-
-
-def _fail(message: str, code: int = 1):
-    click.echo(message, err=True)
-    raise SystemExit(code)
 
 
 def print_report(report: ImportReport) -> None:
@@ -61,7 +57,7 @@ def print_report(report: ImportReport) -> None:
 def import_command(path: Path, trade_code, valid_only, dry_run, default_area, create_areas):
     """Import a question file: xlsx, CSV (UTF-8 or GBK), GIFT, Moodle XML or Aiken."""
     if path.stat().st_size > MAX_FILE_BYTES:  # refuse before reading it into memory
-        _fail(f"{path.name}: {_('The file is larger than 10 MB.')}")
+        fail(f"{path.name}: {_('The file is larger than 10 MB.')}")
     try:
         trade = get_trade(trade_code)
         report = import_bank(
@@ -77,10 +73,10 @@ def import_command(path: Path, trade_code, valid_only, dry_run, default_area, cr
         )
     except BankFileError as exc:
         db.session.rollback()
-        _fail(f"{exc.filename}: {exc.message}")
+        fail(f"{exc.filename}: {exc.message}")
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     print_report(report)
     if report.saved:
         db.session.commit()
@@ -103,7 +99,7 @@ def export_command(trade_code, fmt, output: Path):
     try:
         trade = get_trade(trade_code)
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     versions = active_versions(trade)
     output.write_bytes(export_bank(versions, fmt))
     click.echo(f"{len(versions)} questions written to {output}")
@@ -134,7 +130,7 @@ def check_blueprint_command(blueprint_id: int):
     try:
         blueprint = bp_services.get_blueprint(blueprint_id)
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     check = bp_services.check_blueprint(blueprint)
     for row in check.rows:
         area = row.area.path if row.area else "(all)"
@@ -161,7 +157,7 @@ def export_blueprint_command(blueprint_id: int, output: Path):
     try:
         blueprint = bp_services.get_blueprint(blueprint_id)
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     text = json.dumps(bp_services.export_blueprint(blueprint), ensure_ascii=False, indent=2)
     output.write_text(text + "\n", encoding="utf-8")
     click.echo(f"blueprint {blueprint_id} written to {output}")
@@ -180,6 +176,6 @@ def load_blueprint_command(path: Path):
         raise SystemExit(1) from exc
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     db.session.commit()
     click.echo(f"blueprint {blueprint.id} saved: {blueprint.name}")

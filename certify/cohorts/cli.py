@@ -8,15 +8,11 @@ from flask.cli import AppGroup
 from certify.banks.formats.common import BankFileError
 from certify.catalog.services import get_trade
 from certify.cohorts import services
+from certify.core.cli import fail
 from certify.core.errors import DomainError, ValidationFailed
 from certify.extensions import db
 
 cohorts_cli = AppGroup("cohorts", help="Training classes and their rosters.")
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    raise SystemExit(1)
 
 
 @cohorts_cli.command("create")
@@ -31,10 +27,10 @@ def create_command(trade_code, level, name, capacity):
         cohort = services.create_cohort(trade, services.CohortData(name, level, capacity))
     except ValidationFailed as exc:
         db.session.rollback()
-        _fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
+        fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     db.session.commit()
     click.echo(cohort.id)
 
@@ -50,10 +46,10 @@ def enroll_command(cohort_id: int, path: Path, dry_run: bool):
         report = services.enrol_roster(cohort, path.name, path.read_bytes(), dry_run=dry_run)
     except BankFileError as exc:
         db.session.rollback()
-        _fail(f"{exc.filename}: {exc.message}")
+        fail(f"{exc.filename}: {exc.message}")
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(f"rows: {len(report.rows)}")
     click.echo(f"enrolled: {report.enrolled}")
     click.echo(f"new accounts: {report.new_accounts}")
@@ -87,9 +83,9 @@ def slips_command(cohort_id: int, output: Path):
     try:
         cohort = services.get_cohort(cohort_id)
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     slips = services.cohort_slips(cohort, current_app.config["BASE_URL"] + "/login")
     if not slips:
-        _fail("the class has nobody enrolled")
+        fail("the class has nobody enrolled")
     output.write_bytes(render_login_slips(slips, title=cohort.name))
     click.echo(f"{len(slips)} slips written to {output}")

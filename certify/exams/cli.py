@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from certify.banks.formats.common import BankFileError
 from certify.cohorts.services import get_cohort
 from certify.core import clock
+from certify.core.cli import fail
 from certify.core.errors import DomainError, ValidationFailed
 from certify.exams import services
 from certify.extensions import db
@@ -18,17 +19,12 @@ exams_cli = AppGroup("exams", help="Exam sessions and attempts.")
 results_cli = AppGroup("results", help="Publishing and finalising results.")
 
 
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    raise SystemExit(1)
-
-
 def _moment(text: str, name: str) -> datetime:
     """ISO 8601; a time without a zone is Wenzhou time."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--{name}: not an ISO 8601 time, e.g. 2026-12-12T09:00+08:00")
+        fail(f"--{name}: not an ISO 8601 time, e.g. 2026-12-12T09:00+08:00")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.LOCAL_TZ)
     return moment.astimezone(UTC)
@@ -54,10 +50,10 @@ def schedule_command(cohort_id, opens, closes, duration, access_code, departure_
         )
     except ValidationFailed as exc:
         db.session.rollback()
-        _fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
+        fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     db.session.commit()
     click.echo(session.id)
 
@@ -80,15 +76,15 @@ def practical_scores_command(session_id: int, path: Path):
         )
     except BankFileError as exc:
         db.session.rollback()
-        _fail(f"{exc.filename}: {exc.message}")
+        fail(f"{exc.filename}: {exc.message}")
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     for problem in report.problems:
         click.echo(f"  {problem}")
     if report.problems:
         db.session.rollback()
-        _fail(f"nothing saved: {len(report.problems)} problems in {report.rows} rows")
+        fail(f"nothing saved: {len(report.problems)} problems in {report.rows} rows")
     db.session.commit()
     click.echo(f"saved: {report.saved}")
 
@@ -107,10 +103,10 @@ def publish_command(session_id: int, publicity_days: int):
         ends = results.publish_results(services.get_session(session_id), publicity_days)
     except ValidationFailed as exc:
         db.session.rollback()
-        _fail("\n".join(p.message for p in exc.problems))
+        fail("\n".join(p.message for p in exc.problems))
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     db.session.commit()
     click.echo(f"published; publicity ends {clock.local(ends):%Y-%m-%d %H:%M}")
 
@@ -123,6 +119,6 @@ def finalize_command(session_id: int):
         count = results.finalize_results(services.get_session(session_id))
     except DomainError as exc:
         db.session.rollback()
-        _fail(exc.message)
+        fail(exc.message)
     db.session.commit()
     click.echo(f"final: {count}")
