@@ -47,6 +47,12 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Exam-day load: 500 workers start within a minute and autosave (bench/README.md).
+# SQLite by default; DATABASE_URL=postgresql://... for PostgreSQL (its public schema is reset).
+# Quick run: make bench BENCH_ARGS="--candidates 50 --ramp-seconds 5"
+bench: setup
+	$(BIN)/python bench/exam_load.py $(BENCH_ARGS)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check certify tests

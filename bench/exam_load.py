@@ -11,7 +11,9 @@ What it does, in order (bench/README.md explains the figures):
    per 五级 paper), one class of N workers enrolled from a roster CSV, an exam session open
    since a minute ago, and one API token per worker.
 2. Serves `bench/bare_app.py` (one Flask route, no database) with gunicorn and loads it with
-   the same N clients and request pattern as the autosave phase: the floor to compare with.
+   the same N clients, PUT sequence, think time and connections as the autosave phase: the
+   floor to compare with. Its clients start all at once (--bare-ramp-seconds 0), so bare_rps
+   is what the endpoint can do, not the rate the one-minute ramp happens to bring in.
 3. Serves Certify (`wsgi:app`, CERTIFY_ENV=production) with the same gunicorn settings. Each
    simulated worker waits a random delay in [0, ramp), starts its attempt, saves an answer
    to every question one by one, then submits.
@@ -494,6 +496,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=900.0,
         help="seconds the two load phases may take together before they are cut off (900)",
     )
+    parser.add_argument(
+        "--bare-ramp-seconds",
+        type=float,
+        default=0.0,
+        help="ramp of the bare phase (0: all clients at once, so bare_rps is its capacity)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed for delays and answers")
     parser.add_argument(
         "--skip-bare", action="store_true", help="do not measure the bare endpoint (no ratios)"
@@ -501,8 +509,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.candidates <= 100_000:
         parser.error("--candidates is 1 to 100000")
-    if args.ramp_seconds < 0 or args.think_ms < 0 or args.timeout <= 0:
-        parser.error("--ramp-seconds and --think-ms must be >= 0, --timeout > 0")
+    if min(args.ramp_seconds, args.bare_ramp_seconds, args.think_ms) < 0 or args.timeout <= 0:
+        parser.error("--ramp-seconds, --bare-ramp-seconds and --think-ms must be >= 0")
     if args.workers < 1 or args.threads < 1:
         parser.error("--workers and --threads must be >= 1")
     return args
@@ -530,6 +538,8 @@ def run(args: argparse.Namespace) -> dict:
     began = time.monotonic()
     database_url = os.environ.get("DATABASE_URL", "").strip()
     on_postgres = database_url.startswith(("postgres://", "postgresql"))
+    if database_url and not on_postgres:
+        raise SystemExit("DATABASE_URL must be PostgreSQL; leave it unset for a SQLite file.")
     think = args.think_ms / 1000
     with tempfile.TemporaryDirectory(prefix="certify-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -568,7 +578,9 @@ def run(args: argparse.Namespace) -> dict:
                 def bare_client(_i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
                     return answer_bare(bare, url, questions, rng, think)
 
-                asyncio.run(run_phase(bare, bare_client, args.ramp_seconds, deadline, args.seed))
+                asyncio.run(
+                    run_phase(bare, bare_client, args.bare_ramp_seconds, deadline, args.seed)
+                )
 
         print("Loading Certify ...", file=sys.stderr, flush=True)
         exam = Phase("exam", args.candidates)
@@ -585,6 +597,7 @@ def run(args: argparse.Namespace) -> dict:
     autosave_p99 = percentile(saves, 99)
     bare_p99 = percentile(bare_saves, 99)
     autosave_rps, bare_rps = exam.save_rps, bare.save_rps
+    per_paper = exam.questions or questions
     result = {
         "candidates": args.candidates,
         "errors": exam.error_count,
@@ -596,8 +609,9 @@ def run(args: argparse.Namespace) -> dict:
         "database": database,
         "gunicorn": f"-w {args.workers} --threads {args.threads} -k gthread",
         "ramp_seconds": args.ramp_seconds,
+        "bare_ramp_seconds": args.bare_ramp_seconds,
         "think_ms": args.think_ms,
-        "questions_per_paper": exam.questions or questions,
+        "questions_per_paper": per_paper,
         "started": exam.started,
         "submitted": exam.finished,
         "start_p50_ms": percentile(exam.latencies["start"], 50),
@@ -605,6 +619,11 @@ def run(args: argparse.Namespace) -> dict:
         "autosave_requests": exam.save_requests,
         "autosave_acked": len(saves),
         "autosave_rps": round(autosave_rps, 1) if autosave_rps else None,
+        # The rate the ramp brings in if the server keeps up; autosave_rps far below it
+        # means the app was saturated, which is what the ratio against bare_rps assumes.
+        "offered_rps": round(args.candidates * per_paper / args.ramp_seconds, 1)
+        if args.ramp_seconds
+        else None,
         "autosave_p50_ms": percentile(saves, 50),
         "autosave_p95_ms": percentile(saves, 95),
         "submit_p95_ms": percentile(exam.latencies["submit"], 95),

@@ -122,3 +122,41 @@ def finalize_command(session_id: int):
         fail(exc.message)
     db.session.commit()
     click.echo(f"final: {count}")
+
+
+@exams_cli.command("override")
+@click.argument("session_id", type=int)
+@click.option("--worker", "id_number", required=True, help="The worker's ID card number.")
+@click.option("--extra-minutes", type=int, default=0)
+@click.option("--opens", default=None, help="A later window for a re-sit (补考): opening time.")
+@click.option("--closes", default=None, help="… and its closing time.")
+@click.option("--reason", default="")
+def override_command(session_id, id_number, extra_minutes, opens, closes, reason):
+    """Give one worker extra time, or a later window for a re-sit."""
+    import sqlalchemy as sa
+
+    from certify.accounts.models import User
+    from certify.core.idcard import normalise_id_number
+
+    session = services.get_session(session_id)
+    worker = db.session.scalar(
+        sa.select(User).where(User.id_number == normalise_id_number(id_number))
+    )
+    if worker is None or not services.is_enrolled(worker, session):
+        fail("nobody with this ID number is in the session's class")
+    try:
+        services.set_override(
+            session,
+            worker,
+            extra_minutes=extra_minutes,
+            opens_at=_moment(opens, "opens") if opens else None,
+            closes_at=_moment(closes, "closes") if closes else None,
+            reason=reason,
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        fail("\n".join(p.message for p in exc.problems))
+    db.session.commit()
+    opens_at, closes_at, extra = session.window_for(worker.id)
+    window = f"{clock.local(opens_at):%Y-%m-%d %H:%M} – {clock.local(closes_at):%Y-%m-%d %H:%M}"
+    click.echo(f"{worker.name}: {window}, +{extra} min")

@@ -135,3 +135,32 @@ def test_excel_practical_scores(exam, worker, trade):
     wb.save(buffer)
     report = results.import_practical_scores(exam, "scores.xlsx", buffer.getvalue())
     assert report.saved == 1 and not report.problems
+
+
+def test_a_resit_window_lets_a_worker_who_missed_the_exam_start_later(
+    app, exam, worker, frozen_clock
+):
+    from datetime import timedelta
+
+    frozen_clock.advance(hours=4)  # the session has closed
+    with pytest.raises(Conflict):
+        services.start_attempt(exam, worker)
+    db.session.rollback()
+    result = app.test_cli_runner().invoke(
+        args=[
+            "exams",
+            "override",
+            str(exam.id),
+            "--worker",
+            worker.id_number,
+            "--opens",
+            "2026-11-23T14:00+08:00",
+            "--closes",
+            "2026-11-23T17:00+08:00",
+            "--reason",
+            "病假补考",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    attempt = services.start_attempt(exam, worker)
+    assert attempt.deadline == frozen_clock.now() + timedelta(minutes=90)
