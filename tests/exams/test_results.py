@@ -154,7 +154,7 @@ def test_a_resit_window_lets_a_worker_who_missed_the_exam_start_later(
             "--worker",
             worker.id_number,
             "--opens",
-            "2026-11-23T14:00+08:00",
+            "2026-11-23T13:00+08:00",
             "--closes",
             "2026-11-23T17:00+08:00",
             "--reason",
