@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
@@ -310,7 +311,12 @@ def save_answer(attempt: Attempt, question_id: int, chosen: list[str]) -> dateti
         if attempt.ended_at is not None and attempt.ended_at < attempt.deadline:
             raise AttemptClosed(_("This exam is already handed in; the answer was not saved."))
         raise PastDeadline(_("Time is up; answers can no longer be changed."))
-    item = next((i for i in attempt.items if i.question_id == question_id), None)
+    # One item with its version, not the whole paper: this runs for every click of every worker.
+    item = db.session.scalar(
+        sa.select(AttemptItem)
+        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.question_id == question_id)
+        .options(joinedload(AttemptItem.version))
+    )
     if item is None:
         raise NotFound(_("This question is not on your paper."), code="question_not_on_paper")
     chosen = [str(c) for c in chosen]
