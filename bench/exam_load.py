@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -55,6 +56,7 @@ CORES = os.cpu_count() or 2
 REQUEST_TIMEOUT = 30.0  # seconds, for every request the load generator sends
 READY_TIMEOUT = 60.0  # seconds for gunicorn to answer its first request
 PROGRESS_EVERY = 10.0  # seconds between progress lines on stderr
+SHOW_ERRORS = 20  # errors of each phase shown on stderr as they happen
 REGIONS = ("330302", "330303", "330304", "330305", "330324", "330326", "330381", "330382")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰"
@@ -83,9 +85,14 @@ class Phase:
     questions: int = 0
     unfinished: int = 0
     elapsed: float = 0.0
+    loop_lag_max: float = 0.0  # seconds the load generator's event loop was late, at most
 
     def fail(self, step: str, what: str) -> None:
-        self.errors[f"{self.name} {step}: {what}"] += 1
+        kind = f"{self.name} {step}: {what}"
+        self.errors[kind] += 1
+        if self.error_count <= SHOW_ERRORS:  # the first few, with when they happened
+            moment = time.strftime("%H:%M:%S")
+            print(f"  [{self.name}] {moment} error: {kind}", file=sys.stderr, flush=True)
 
     @property
     def error_count(self) -> int:
@@ -167,12 +174,11 @@ def client_for(base_url: str, token: str | None = None) -> httpx.AsyncClient:
     )
 
 
-def choose(question: dict, rng: random.Random) -> list[str]:
+def choose(kind: str, options: list[str], rng: random.Random) -> list[str]:
     """A plausible answer: two options for a multiple-choice question, else one."""
-    options = [o["id"] for o in question["options"]]
     if not options:
         return []
-    count = 2 if question["type"] == "multiple" and len(options) >= 2 else 1
+    count = 2 if kind == "multiple" and len(options) >= 2 else 1
     return rng.sample(options, count)
 
 
@@ -188,15 +194,21 @@ async def sit_exam(
             return
         paper = response.json()
         attempt_id = paper["attempt_id"]
+        # Keep only what answering needs: 500 whole papers make the garbage collector's
+        # pauses long enough to delay every simulated worker at once.
+        questions = [
+            (q["id"], q["type"], [o["id"] for o in q["options"]]) for q in paper["questions"]
+        ]
+        del paper, response
         phase.started += 1
-        phase.questions = max(phase.questions, len(paper["questions"]))
-        for question in paper["questions"]:
+        phase.questions = max(phase.questions, len(questions))
+        for question_id, kind, options in questions:
             if think:
                 await asyncio.sleep(think)
-            chosen = choose(question, rng)
-            url = f"/api/v1/attempts/{attempt_id}/answers/{question['id']}"
+            chosen = choose(kind, options, rng)
+            url = f"/api/v1/attempts/{attempt_id}/answers/{question_id}"
             if await timed(phase, "save", client.put(url, json={"answer": chosen})) is not None:
-                phase.acked[(attempt_id, question["id"])] = sorted(chosen)
+                phase.acked[(attempt_id, question_id)] = sorted(chosen)
         response = await timed(
             phase, "submit", client.post(f"/api/v1/attempts/{attempt_id}/submit")
         )
@@ -224,8 +236,20 @@ async def answer_bare(
 
 
 async def progress(phase: Phase, began: float) -> None:
+    """Every PROGRESS_EVERY seconds a line on stderr; meanwhile, how late the event loop is.
+
+    A late loop means the load generator itself was short of CPU: its requests went out
+    late and the latencies it measured include that wait.
+    """
+    tick = 0.1
+    last_report = time.monotonic()
     while True:
-        await asyncio.sleep(PROGRESS_EVERY)
+        before = time.monotonic()
+        await asyncio.sleep(tick)
+        phase.loop_lag_max = max(phase.loop_lag_max, time.monotonic() - before - tick)
+        if time.monotonic() - last_report < PROGRESS_EVERY:
+            continue
+        last_report = time.monotonic()
         print(
             f"  [{phase.name}] {time.monotonic() - began:5.0f} s: {phase.started}/"
             f"{phase.clients} started, {len(phase.latencies['save'])} answers saved, "
@@ -280,7 +304,14 @@ def free_port() -> int:
 
 def gunicorn_command() -> list[str]:
     beside = Path(sys.executable).with_name("gunicorn")
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
+    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
+    # gunicorn 25.1+ opens a control socket at one fixed path per user: leave that path to
+    # whatever other gunicorn runs on this machine.
+    from gunicorn import config
+
+    if hasattr(config, "ControlSocketDisable"):
+        command.append("--no-control-socket")
+    return command
 
 
 @contextmanager
@@ -299,12 +330,13 @@ def gunicorn(app_spec: str, env: dict[str, str], args, log: Path, probe: tuple[s
         f"127.0.0.1:{port}",
         "--graceful-timeout",
         "10",
+        *(["--keep-alive", str(args.keep_alive)] if args.keep_alive is not None else []),
         "--pythonpath",
         str(REPO / "bench"),
         app_spec,
     ]
     base_url = f"http://127.0.0.1:{port}"
-    with log.open("ab") as log_file:
+    with log.open("wb") as log_file:
         process = subprocess.Popen(
             command,
             cwd=REPO,
@@ -313,6 +345,7 @@ def gunicorn(app_spec: str, env: dict[str, str], args, log: Path, probe: tuple[s
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the benchmark, which stops it in order
+            preexec_fn=(lambda: os.nice(args.server_nice)) if args.server_nice else None,
         )
     try:
         wait_until_ready(process, base_url, probe, log)
@@ -336,6 +369,18 @@ def wait_until_ready(process: subprocess.Popen, base_url: str, probe, log: Path)
             time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:]
     raise RuntimeError(f"gunicorn did not answer {method} {path} at {base_url}:\n{tail}")
+
+
+def server_log_problems(log: Path) -> list[str]:
+    """gunicorn's warnings, errors and tracebacks (a WORKER TIMEOUT, say), shown on stderr."""
+    if not log.exists():
+        return []
+    marks = ("[WARNING]", "[ERROR]", "[CRITICAL]", "Traceback")
+    lines = log.read_text(errors="replace").splitlines()
+    problems = [line for line in lines if any(mark in line for mark in marks)]
+    for line in problems[:SHOW_ERRORS]:
+        print(f"  [{log.stem} log] {line}", file=sys.stderr)
+    return problems
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -491,6 +536,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (4)")
     parser.add_argument(
+        "--keep-alive",
+        type=int,
+        default=10,
+        help="gunicorn --keep-alive seconds (10: a phone keeps its connection between clicks; "
+        "gunicorn's own 2 s closes it under the client)",
+    )
+    parser.add_argument(
+        "--server-nice",
+        type=int,
+        default=5,
+        help="niceness of the servers, so the load generator on the same cores sends on time (5)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=900.0,
@@ -501,6 +559,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="ramp of the bare phase (0: all clients at once, so bare_rps is its capacity)",
+    )
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        help="keep gunicorn's logs (certify.log, bare.log) here instead of a temporary folder",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed for delays and answers")
     parser.add_argument(
@@ -552,6 +615,8 @@ def run(args: argparse.Namespace) -> dict:
             "DATABASE_URL": database_url,
             "CERTIFY_INSTANCE_PATH": str(tmp_path / "instance"),
         }
+        logs = args.log_dir or tmp_path
+        logs.mkdir(parents=True, exist_ok=True)
         database = "postgresql" if on_postgres else "sqlite"
         print(
             f"Set-up: {args.candidates} workers on {database}, gunicorn -w {args.workers} "
@@ -563,6 +628,10 @@ def run(args: argparse.Namespace) -> dict:
             reset_postgres(database_url)
         app = create_app(load_settings(env))
         fixture = prepare(app, args.candidates)
+        # Flask, SQLAlchemy and the app stay for the whole run: move them out of the
+        # collector's way, or each full collection pauses the load generator.
+        gc.collect()
+        gc.freeze()
         setup_s = time.monotonic() - began
         print(f"Set-up done in {setup_s:.1f} s", file=sys.stderr, flush=True)
 
@@ -571,9 +640,7 @@ def run(args: argparse.Namespace) -> dict:
         bare = Phase("bare", args.candidates)
         if not args.skip_bare:
             print("Loading the bare endpoint ...", file=sys.stderr, flush=True)
-            with gunicorn(
-                "bare_app:app", env, args, tmp_path / "bare.log", ("PUT", "/bare/0")
-            ) as url:
+            with gunicorn("bare_app:app", env, args, logs / "bare.log", ("PUT", "/bare/0")) as url:
 
                 def bare_client(_i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
                     return answer_bare(bare, url, questions, rng, think)
@@ -584,14 +651,16 @@ def run(args: argparse.Namespace) -> dict:
 
         print("Loading Certify ...", file=sys.stderr, flush=True)
         exam = Phase("exam", args.candidates)
-        with gunicorn("wsgi:app", env, args, tmp_path / "certify.log", ("GET", "/healthz")) as url:
+        with gunicorn("wsgi:app", env, args, logs / "certify.log", ("GET", "/healthz")) as url:
 
             def exam_client(i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
                 return sit_exam(exam, url, fixture.session_id, fixture.tokens[i], rng, think)
 
             asyncio.run(run_phase(exam, exam_client, args.ramp_seconds, deadline, args.seed))
         checked = check_answers(app, fixture.session_id, exam.acked)
-        errors_in_log = (tmp_path / "certify.log").read_text(errors="replace").count("Traceback")
+        log_problems = server_log_problems(logs / "bare.log") + server_log_problems(
+            logs / "certify.log"
+        )
 
     saves, bare_saves = exam.latencies["save"], bare.latencies["save"]
     autosave_p99 = percentile(saves, 99)
@@ -607,7 +676,8 @@ def run(args: argparse.Namespace) -> dict:
         "autosave_throughput_ratio": ratio(autosave_rps, bare_rps),
         "autosave_p99_ratio": ratio(autosave_p99, bare_p99),
         "database": database,
-        "gunicorn": f"-w {args.workers} --threads {args.threads} -k gthread",
+        "gunicorn": f"-w {args.workers} --threads {args.threads} -k gthread"
+        + (f" --keep-alive {args.keep_alive}" if args.keep_alive is not None else ""),
         "ramp_seconds": args.ramp_seconds,
         "bare_ramp_seconds": args.bare_ramp_seconds,
         "think_ms": args.think_ms,
@@ -633,9 +703,11 @@ def run(args: argparse.Namespace) -> dict:
         "bare_p50_ms": percentile(bare_saves, 50),
         "bare_p99_ms": bare_p99,
         "error_kinds": dict((exam.errors + bare.errors).most_common()),
-        "server_tracebacks": errors_in_log,
+        "server_log_problems": len(log_problems),
         "answers_in_db": checked["answers_in_db"],
         "attempts_ended_in_db": checked["attempts_ended_in_db"],
+        "client_loop_lag_max_ms": round(exam.loop_lag_max * 1000),
+        "bare_client_loop_lag_max_ms": round(bare.loop_lag_max * 1000),
         "exam_phase_s": round(exam.elapsed, 1),
         "bare_phase_s": round(bare.elapsed, 1),
         "setup_s": round(setup_s, 1),
