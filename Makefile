@@ -53,10 +53,6 @@ test: setup
 bench: setup
 	$(BIN)/python bench/exam_load.py $(BENCH_ARGS)
 
-# Exam-day load: 500 simulated workers against gunicorn (PostgreSQL when DATABASE_URL is set).
-bench: setup
-	$(BIN)/python bench/exam_load.py $(BENCH_ARGS)
-
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check certify tests

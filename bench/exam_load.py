@@ -194,8 +194,8 @@ async def sit_exam(
             return
         paper = response.json()
         attempt_id = paper["attempt_id"]
-        # Keep only what answering needs: 500 whole papers make the garbage collector's
-        # pauses long enough to delay every simulated worker at once.
+        # Keep only what answering needs: 500 whole papers are a lot of small objects for
+        # the garbage collector to walk while the load generator should be sending.
         questions = [
             (q["id"], q["type"], [o["id"] for o in q["options"]]) for q in paper["questions"]
         ]
@@ -629,7 +629,7 @@ def run(args: argparse.Namespace) -> dict:
         app = create_app(load_settings(env))
         fixture = prepare(app, args.candidates)
         # Flask, SQLAlchemy and the app stay for the whole run: move them out of the
-        # collector's way, or each full collection pauses the load generator.
+        # collector's way, or each full collection walks them while requests wait.
         gc.collect()
         gc.freeze()
         setup_s = time.monotonic() - began
