@@ -13,7 +13,7 @@ from certify.accounts.services import LoginFailed, authenticate
 from certify.api.openapi import OPENAPI
 from certify.core.errors import DomainError
 from certify.exams import services
-from certify.exams.models import AttemptStatus, ResultStatus
+from certify.exams.models import Attempt, AttemptStatus, Result, ResultStatus
 from certify.extensions import csrf, db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,14 +48,12 @@ def token_required(view: Callable) -> Callable:
 def retrying(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
-        for attempt in range(RETRIES):
+        for _try in range(RETRIES):
             try:
                 return view(*args, **kwargs)
             except OperationalError:
-                db.session.rollback()
-                if attempt == RETRIES - 1:
-                    return error(503, "busy", _("The server is busy. Try again in a moment."))
-        return None
+                db.session.rollback()  # SQLite's "database is locked": try again
+        return error(503, "busy", _("The server is busy. Try again in a moment."))
 
     return wrapped
 
@@ -185,8 +183,6 @@ def events(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 @token_required
 def result(attempt_id: int):
-    from certify.exams.models import Attempt, Result
-
     user = g.api_user
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:

@@ -42,6 +42,7 @@ from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
+from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.training import services as training
 from certify.training.models import Material
@@ -172,8 +173,6 @@ def edit(cohort_id: int):
 def detail(cohort_id: int):
     cohort = _cohort(cohort_id)
     enrolments = sorted(cohort.enrolments, key=lambda e: (e.user.name, e.id))
-    from certify.exams.models import ExamSession
-
     exam_sessions = db.session.scalars(
         sa.select(ExamSession)
         .where(ExamSession.cohort_id == cohort.id)

@@ -9,8 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from certify.accounts.services import set_locale
+from certify.cohorts.services import worker_cohorts
 from certify.core.errors import DomainError
 from certify.core.i18n import SUPPORTED_LOCALES
+from certify.exams.services import sessions_to_score
 from certify.extensions import db, limiter
 
 bp = Blueprint("core", __name__)
@@ -22,9 +25,6 @@ DATABASE_NAMES = {"sqlite": "sqlite", "postgresql": "postgresql"}
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    from certify.cohorts.services import worker_cohorts
-    from certify.exams.services import sessions_to_score
-
     return render_template(
         "core/home.html",
         my_cohorts=worker_cohorts(current_user),
@@ -49,8 +49,6 @@ def set_language(lang: str):
     if lang in SUPPORTED_LOCALES:
         session["lang"] = lang
         if current_user.is_authenticated:
-            from certify.accounts.services import set_locale
-
             set_locale(current_user, lang)
             db.session.commit()
     target = request.form.get("next") or request.referrer or url_for("core.index")

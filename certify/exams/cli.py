@@ -4,13 +4,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from certify.accounts.models import User
 from certify.banks.formats.common import BankFileError
 from certify.cohorts.services import get_cohort
 from certify.core import clock
 from certify.core.cli import fail
 from certify.core.errors import DomainError, ValidationFailed
+from certify.core.idcard import normalise_id_number
 from certify.exams import services
 from certify.extensions import db
 from certify.results import services as results
@@ -133,11 +136,6 @@ def finalize_command(session_id: int):
 @click.option("--reason", default="")
 def override_command(session_id, id_number, extra_minutes, opens, closes, reason):
     """Give one worker extra time, or a later window for a re-sit."""
-    import sqlalchemy as sa
-
-    from certify.accounts.models import User
-    from certify.core.idcard import normalise_id_number
-
     session = services.get_session(session_id)
     worker = db.session.scalar(
         sa.select(User).where(User.id_number == normalise_id_number(id_number))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.banks.formats.common import QuestionType
-from certify.banks.models import ExamBlueprint
+from certify.banks.models import ExamBlueprint, QuestionVersion
 from certify.cohorts.models import Cohort, Enrolment
 from certify.core import clock
 from certify.core.errors import (
@@ -282,8 +282,6 @@ def start_attempt(session: ExamSession, user: User, access_code: str | None = No
 
 
 def _versions(ids: list[int]):
-    from certify.banks.models import QuestionVersion
-
     return db.session.scalars(sa.select(QuestionVersion).where(QuestionVersion.id.in_(ids)))
 
 

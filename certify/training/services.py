@@ -224,6 +224,33 @@ def _materials_dir() -> Path:
     return folder
 
 
+def _title_problems(title: str) -> list[Problem]:
+    return [] if (title or "").strip() else [Problem("title", _("Give the material a title."))]
+
+
+def _add_material(
+    trade: Trade,
+    title: str,
+    cohort: Cohort | None,
+    area: KnowledgeArea | None,
+    actor,
+    audit: dict,
+    **fields,
+) -> Material:
+    """One place that builds, stores and audits a material, whatever its kind."""
+    material = Material(
+        trade=trade,
+        cohort_id=cohort.id if cohort else None,
+        area=area,
+        title=title.strip()[:200],
+        created_by_id=getattr(actor, "id", None),
+        **fields,
+    )
+    db.session.add(material)
+    record_event("material.added", material, actor=actor, after={"title": material.title, **audit})
+    return material
+
+
 def add_material_file(
     trade: Trade,
     title: str,
@@ -234,9 +261,7 @@ def add_material_file(
     area: KnowledgeArea | None = None,
     actor=None,
 ) -> Material:
-    problems = []
-    if not (title or "").strip():
-        problems.append(Problem("title", _("Give the material a title.")))
+    problems = _title_problems(title)
     if len(data) > MAX_MATERIAL_BYTES:
         problems.append(Problem("file", _("The file is larger than 20 MB.")))
     kind = next((v for magic, v in MATERIAL_TYPES.items() if data.startswith(magic)), None)
@@ -246,26 +271,19 @@ def add_material_file(
         raise ValidationFailed(problems)
     key = f"{secrets.token_urlsafe(18)}.{kind[1]}"
     (_materials_dir() / key).write_bytes(data)
-    material = Material(
-        trade=trade,
-        cohort_id=cohort.id if cohort else None,
-        area=area,
-        title=title.strip()[:200],
+    return _add_material(
+        trade,
+        title,
+        cohort,
+        area,
+        actor,
+        {"sha256": hashlib.sha256(data).hexdigest()},
         kind=MaterialKind.FILE,
         filename=Path(filename or "file").name[:255],
         mime=kind[0],
         size=len(data),
         storage_key=key,
-        created_by_id=getattr(actor, "id", None),
     )
-    db.session.add(material)
-    record_event(
-        "material.added",
-        material,
-        actor=actor,
-        after={"title": material.title, "sha256": hashlib.sha256(data).hexdigest()},
-    )
-    return material
 
 
 def add_material_link(
@@ -277,29 +295,16 @@ def add_material_link(
     area: KnowledgeArea | None = None,
     actor=None,
 ) -> Material:
-    problems = []
-    if not (title or "").strip():
-        problems.append(Problem("title", _("Give the material a title.")))
+    problems = _title_problems(title)
     if not re.match(r"^https?://[^\s]+$", url or "") or len(url) > 500:
         problems.append(
             Problem("url", _("Give a full web address starting with http:// or https://."))
         )
     if problems:
         raise ValidationFailed(problems)
-    material = Material(
-        trade=trade,
-        cohort_id=cohort.id if cohort else None,
-        area=area,
-        title=title.strip()[:200],
-        kind=MaterialKind.LINK,
-        url=url,
-        created_by_id=getattr(actor, "id", None),
+    return _add_material(
+        trade, title, cohort, area, actor, {"url": url}, kind=MaterialKind.LINK, url=url
     )
-    db.session.add(material)
-    record_event(
-        "material.added", material, actor=actor, after={"title": material.title, "url": url}
-    )
-    return material
 
 
 def material_path(material: Material) -> Path:
@@ -487,8 +492,3 @@ def paper_view(attempt: MockAttempt) -> list[QuestionView]:
             )
         )
     return views
-
-
-def check_mock_owner(user: User, attempt: MockAttempt) -> None:
-    if attempt.user_id != user.id:
-        raise Forbidden(_("This is someone else's mock exam."), code="not_your_attempt")
