@@ -140,6 +140,13 @@ class QuestionVersion(db.Model):
         sa.CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty_range"),
     )
 
+    @staticmethod
+    def keys_of(kind: QuestionType, options: list[dict[str, Any]]) -> frozenset[str]:
+        """The option ids a candidate may send for a question of this kind."""
+        if kind is QuestionType.TRUE_FALSE:
+            return frozenset((TRUE_KEY, FALSE_KEY))
+        return frozenset(o["key"] for o in options)
+
     @property
     def display_options(self) -> list[dict[str, Any]]:
         """Options as shown, with true/false spelled out."""

@@ -8,6 +8,7 @@ which request ends the attempt, and only that request grades it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -26,6 +27,7 @@ from certify.banks.formats.common import QuestionType
 from certify.banks.models import ExamBlueprint, QuestionVersion
 from certify.cohorts.models import Cohort, Enrolment
 from certify.core import clock
+from certify.core.db_types import UTCDateTime
 from certify.core.errors import (
     Conflict,
     Forbidden,
@@ -304,11 +306,7 @@ def touch(attempt: Attempt) -> Attempt:
 def save_answer(attempt: Attempt, question_id: int, chosen: list[str]) -> datetime:
     """Keep one answer. Refused (409) once the deadline has passed or the paper is in."""
     now = clock.now()
-    touch(attempt)
-    if not attempt.is_open:
-        if attempt.ended_at is not None and attempt.ended_at < attempt.deadline:
-            raise AttemptClosed(_("This exam is already handed in; the answer was not saved."))
-        raise PastDeadline(_("Time is up; answers can no longer be changed."))
+    _refuse_if_closed(touch(attempt))
     # One item with its version, not the whole paper: this runs for every click of every worker.
     item = db.session.scalar(
         sa.select(AttemptItem)
@@ -318,26 +316,69 @@ def save_answer(attempt: Attempt, question_id: int, chosen: list[str]) -> dateti
     if item is None:
         raise NotFound(_("This question is not on your paper."), code="question_not_on_paper")
     chosen = [str(c) for c in chosen]
-    allowed = {o["key"] for o in item.version.display_options}
-    if any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
-        raise ValidationFailed([Problem("answer", _("That option is not part of this question."))])
-    if item.version.type is not QuestionType.MULTIPLE and len(chosen) > 1:
-        raise ValidationFailed([Problem("answer", _("Choose only one answer here."))])
-    values = {
-        "attempt_id": attempt.id,
-        "question_id": question_id,
-        "chosen": sorted(chosen),
-        "saved_at": now,
-    }
-    dialect = db.engine.dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AttemptAnswer)
-    db.session.execute(
-        insert.values(**values).on_conflict_do_update(
-            index_elements=["attempt_id", "question_id"],
-            set_={"chosen": values["chosen"], "saved_at": now},
-        )
-    )
+    problem = choice_problem(item.version.type, item.version.options, chosen)
+    if problem:
+        raise ValidationFailed([Problem("answer", problem)])
+    params = {"attempt_id": attempt.id, "question_id": question_id, "now": now}
+    stored = db.session.execute(
+        answer_upsert(db.engine.dialect.name), {**params, "chosen": sorted(chosen)}
+    ).first()
+    if stored is None:  # handed in or lapsed since it was read
+        db.session.refresh(attempt)
+        _refuse_if_closed(touch(attempt))
+        raise PastDeadline(_("Time is up; answers can no longer be changed."))
     return now
+
+
+def _refuse_if_closed(attempt: Attempt) -> None:
+    if not attempt.is_open:
+        if attempt.ended_at is not None and attempt.ended_at < attempt.deadline:
+            raise AttemptClosed(_("This exam is already handed in; the answer was not saved."))
+        raise PastDeadline(_("Time is up; answers can no longer be changed."))
+
+
+@functools.cache
+def answer_upsert(dialect: str) -> sa.Insert:
+    """Insert or replace one answer, only while its attempt is open, in one statement.
+
+    Checking the attempt in the statement that writes, not in an earlier read, is what keeps
+    an acknowledged answer from missing the grading: on PostgreSQL the check takes a share
+    lock on the attempt's row, so a submission's conditional UPDATE waits for this answer to
+    commit and then grades it; on SQLite (WAL) a write from a snapshot older than the
+    submission fails as busy. A submission that came first leaves nothing to write: no row
+    is returned. Built once per dialect, since composing it costs as much as running it.
+    """
+    table = AttemptAnswer.__table__  # Core, not ORM: the ORM cannot insert from a SELECT
+    now = sa.bindparam("now", type_=UTCDateTime())
+    still_open = sa.select(Attempt.id).where(
+        Attempt.id == sa.bindparam("attempt_id"),
+        Attempt.status == AttemptStatus.IN_PROGRESS,
+        Attempt.deadline > now,
+    )
+    if dialect == "postgresql":
+        still_open = still_open.with_for_update(read=True)
+    row = sa.select(
+        sa.bindparam("attempt_id", type_=sa.Integer()),
+        sa.bindparam("question_id", type_=sa.Integer()),
+        sa.bindparam("chosen", type_=table.c.chosen.type),
+        now,
+    ).where(still_open.exists())
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    insert = insert.from_select(["attempt_id", "question_id", "chosen", "saved_at"], row)
+    return insert.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={"chosen": insert.excluded.chosen, "saved_at": insert.excluded.saved_at},
+    ).returning(table.c.saved_at)
+
+
+def choice_problem(kind: QuestionType, options: list[dict], chosen: list[str]) -> str | None:
+    """Why `chosen` cannot be an answer to this question, or None when it can."""
+    allowed = QuestionVersion.keys_of(kind, options)
+    if any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
+        return _("That option is not part of this question.")
+    if kind is not QuestionType.MULTIPLE and len(chosen) > 1:
+        return _("Choose only one answer here.")
+    return None
 
 
 def saved_answers(attempt: Attempt) -> dict[int, list[str]]:
@@ -456,7 +497,10 @@ def issue_token(user: User) -> tuple[str, datetime]:
     expires = clock.now() + ApiToken.LIFETIME
     db.session.add(
         ApiToken(
-            user_id=user.id, token_hash=_digest(token), created_at=clock.now(), expires_at=expires
+            user_id=user.id,
+            token_hash=token_digest(token),
+            created_at=clock.now(),
+            expires_at=expires,
         )
     )
     return token, expires
@@ -465,7 +509,7 @@ def issue_token(user: User) -> tuple[str, datetime]:
 def user_for_token(token: str) -> User | None:
     row = db.session.scalar(
         sa.select(ApiToken)
-        .where(ApiToken.token_hash == _digest(token))
+        .where(ApiToken.token_hash == token_digest(token))
         .options(joinedload(ApiToken.user))
     )
     if row is None or row.expires_at <= clock.now() or not row.user.active:
@@ -473,5 +517,5 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

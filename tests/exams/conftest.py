@@ -19,7 +19,8 @@ def exam(cohort, worker, frozen_clock):
 
 
 @pytest.fixture
-def token(worker):
+def token(worker, frozen_clock):
+    """The worker's API token, issued on the frozen clock so it lives as long as the exam."""
     value, _expires = issue_token(worker)
     db.session.commit()
     return value
