@@ -37,6 +37,7 @@ class Settings:
     login_lockout_threshold: int = 5
     login_lockout_minutes: int = 15
     login_rate_limit: str = "10 per minute"
+    issuer: dict[str, str] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
     def flask_mapping(self) -> dict[str, object]:
@@ -65,9 +66,29 @@ class Settings:
             "BABEL_DEFAULT_LOCALE": "zh",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+            **ISSUER_DEFAULTS,
+            **self.issuer,
+            "CERTIFICATE_DIR": self.issuer.get("CERTIFICATE_DIR")
+            or str(PROJECT_ROOT / "certificates"),
         }
         mapping.update(self.extra)
         return mapping
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The 评价机构 and the bureau, as printed on certificates and used in their numbers. The
+# defaults describe the Wenzhou pilot; a deployment sets its own through the environment.
+ISSUER_DEFAULTS = {
+    "ISSUER_NAME": "温州市总工会职业技能评价中心",
+    "ISSUER_KIND": "S",  # S 社会培训评价组织, Y 用人单位
+    "ISSUER_CODE": "0000",  # 人社部 institution code; 0000 when filed with the province
+    "ISSUER_PROVINCE": "33",  # 浙江 (GB/T 2260)
+    "ISSUER_SITE": "030001",  # the site code the province assigned
+    "ENDORSING_BODY": "温州市人力资源和社会保障局",
+    "VERIFY_LOOKUP_LIMIT": "20 per minute;200 per day",
+}
+ISSUER_SETTINGS = (*ISSUER_DEFAULTS, "SIGNING_KEY_DIR", "CERTIFICATE_DIR")
 
 
 def normalise_database_url(url: str) -> str:
@@ -126,4 +147,5 @@ def load_settings(
         base_url=env_vars.get("BASE_URL", "http://127.0.0.1:5000"),
         redis_url=env_vars.get("REDIS_URL") or None,
         instance_path=instance,
+        issuer={key: env_vars[key] for key in ISSUER_SETTINGS if env_vars.get(key)},
     )

@@ -11,6 +11,7 @@ from certify.banks.models import (
     QuestionVersion,
 )
 from certify.catalog.models import KnowledgeArea, Trade, TradeLevel
+from certify.certificates.models import Certificate, CertificateSerial, SigningKey
 from certify.cohorts.models import (
     Cohort,
     CohortSession,
@@ -47,6 +48,8 @@ __all__ = [
     "BankImport",
     "BlueprintQuota",
     "BlueprintSection",
+    "Certificate",
+    "CertificateSerial",
     "Cohort",
     "CohortSession",
     "EligibilityRule",
@@ -65,6 +68,7 @@ __all__ = [
     "QuestionVersion",
     "Result",
     "SessionOverride",
+    "SigningKey",
     "Trade",
     "TradeLevel",
     "User",

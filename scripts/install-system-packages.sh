@@ -4,7 +4,7 @@
 # and fontconfig to find it. Uses sudo when not run as root.
 set -euo pipefail
 
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk fonts-arphic-uming fonts-wqy-zenhei)
 # The browser tests drive Debian's Chromium (never a downloaded browser build).
 packages+=(chromium)
 # Debian's python3 needs its venv package to create .venv.

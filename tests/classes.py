@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from certify.accounts.models import Role
 from certify.banks.blueprints import load_blueprint_json
 from certify.banks.importer import import_bank
 from certify.cohorts.services import CohortData, create_cohort, enrol_roster
+from certify.core import clock
 from certify.core.idcard import make_id_number
 from certify.demo.data import BANKS_DIR, WAREHOUSE_KEEPER_AREAS
 from certify.extensions import db
@@ -100,3 +101,16 @@ def worker(cohort):
     change_password(user, user.first_password, "my-own-pass-1")
     db.session.commit()
     return user
+
+
+@pytest.fixture
+def exam(cohort, worker, frozen_clock):
+    """A session open now for 3 hours, 90 minutes each."""
+    from certify.exams.services import schedule_session
+
+    now = clock.now()
+    session = schedule_session(
+        cohort, now - timedelta(minutes=1), now + timedelta(hours=3), duration_minutes=90
+    )
+    db.session.commit()
+    return session

@@ -71,6 +71,7 @@ def make_app(database_url, tmp_path_factory):
         config = {
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": FAST_HASH,
+            "CERTIFICATE_DIR": str(instance / "certificates"),
         }
         config.update(overrides)
         app = create_app(settings, **config)

@@ -66,6 +66,15 @@ class TradeForm(FlaskForm):
         ],
         default="exact",
     )
+    certificate_number_format = StringField(
+        _l("Certificate number format"),
+        validators=[Optional(), Length(max=80)],
+        description=_l(
+            "Leave empty for the national layout ({kind}{institution}{province}{site}{yy}"
+            "{level}{serial:06d}); fields: {kind} {institution} {province} {site} {yy} {yyyy} "
+            "{level} {serial}."
+        ),
+    )
     description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     areas = TextAreaField(
         _l("Knowledge areas"),

@@ -76,6 +76,8 @@ class Trade(db.Model):
         sa.String(8), default="exact", server_default="exact"
     )
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # None: the national layout for 职业技能等级证书, or ZX… for 专项 (certificates/numbering.py)
+    certificate_number_format: Mapped[str | None] = mapped_column(sa.String(80))
 
     level_rows: Mapped[list[TradeLevel]] = relationship(
         cascade="all, delete-orphan", order_by=TradeLevel.level.desc()

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from certify.audit.services import record_event
 from certify.catalog.models import CertificateType, KnowledgeArea, Trade
+from certify.certificates.numbering import format_problem
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
 from certify.core.references import count_references
 from certify.extensions import db
@@ -39,10 +40,12 @@ class TradeData:
     theory_duration_minutes: int = 90
     description: str = ""
     multiple_scoring: str = "exact"  # 多选题: "exact" or "partial"
+    certificate_number_format: str | None = None  # None: the national layout
 
 
 def _snapshot(trade: Trade) -> dict[str, object]:
     return {
+        "certificate_number_format": trade.certificate_number_format,
         "code": trade.code,
         "name": trade.name,
         "national_code": trade.national_code,
@@ -93,6 +96,10 @@ def _check_trade_data(data: TradeData, *, existing: Trade | None = None) -> None
         problems.append(Problem("theory_duration_minutes", _("The duration is 1 to 600 minutes.")))
     if data.multiple_scoring not in ("exact", "partial"):
         problems.append(Problem("multiple_scoring", _("Choose how multiple-choice answers score.")))
+    if data.certificate_number_format:
+        problem = format_problem(data.certificate_number_format)
+        if problem:
+            problems.append(Problem("certificate_number_format", problem))
     if problems:
         raise ValidationFailed(problems)
 
@@ -112,6 +119,7 @@ def _apply(trade: Trade, data: TradeData) -> None:
     trade.theory_duration_minutes = data.theory_duration_minutes
     trade.description = data.description or ""
     trade.multiple_scoring = data.multiple_scoring
+    trade.certificate_number_format = data.certificate_number_format
 
 
 def create_trade(data: TradeData) -> Trade:

@@ -32,6 +32,7 @@ def _trade_data(form: TradeForm) -> services.TradeData:
         theory_duration_minutes=form.theory_duration_minutes.data,
         description=form.description.data or "",
         multiple_scoring=form.multiple_scoring.data or "exact",
+        certificate_number_format=(form.certificate_number_format.data or "").strip() or None,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,3 +33,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def text_enum(cls: type[enum.Enum]) -> Enum:
+    """An enum kept as its values in a short string column (no native type to migrate)."""
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])

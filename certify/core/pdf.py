@@ -20,18 +20,21 @@ from __future__ import annotations
 import base64
 import io
 import mimetypes
+import threading
 from pathlib import Path
 from urllib import request
 from urllib.parse import urlsplit
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 STATIC_ROOT = (Path(__file__).resolve().parent.parent / "static").resolve()
 STATIC_BASE_URL = path2url(str(STATIC_ROOT) + "/")
 STATIC_URL_PREFIX = "/static/"
+_fonts = threading.local()
 
 
 class ResourceRefused(ValueError):
@@ -81,24 +84,43 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
-def render_pdf(html: str, base_url: str | None = None) -> bytes:
+def render_pdf(
+    html: str, base_url: str | None = None, attachments: dict[str, bytes] | None = None
+) -> bytes:
     """Render an HTML string to PDF bytes, fetching only static files and data: URIs.
 
     ``base_url`` defaults to the static folder, so ``css/app.css`` and
-    ``/static/css/app.css`` both find ``certify/static/css/app.css``.
+    ``/static/css/app.css`` both find ``certify/static/css/app.css``. ``attachments``
+    (file name → bytes) are embedded as PDF file attachments.
     """
-    document = HTML(
-        string=html, base_url=base_url or STATIC_BASE_URL, url_fetcher=StaticOnlyFetcher()
-    )
-    return document.write_pdf()
+    fetcher = StaticOnlyFetcher()
+    document = HTML(string=html, base_url=base_url or STATIC_BASE_URL, url_fetcher=fetcher)
+    embedded = [
+        Attachment(string=data, name=name, url_fetcher=fetcher)
+        for name, data in (attachments or {}).items()
+    ]
+    return document.write_pdf(attachments=embedded or None, font_config=_font_config())
 
 
-def qr_data_uri(text: str) -> str:
+def _font_config() -> FontConfiguration:
+    """One font set-up per thread, kept: building it costs more than rendering a certificate.
+
+    A fresh FontConfiguration for every document (WeasyPrint's default) also left about
+    0.25 MB behind per PDF (bench/certificates.py). FontConfiguration is not thread-safe, and
+    gunicorn serves with threads, hence one per thread.
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
+def qr_data_uri(text: str, box_size: int = 8) -> str:
     """A QR code of ``text`` as a black-and-white PNG data URI (with the quiet zone).
 
     Show it with ``image-rendering: pixelated`` so printers keep the modules sharp.
     """
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
     code.add_data(text)
     code.make(fit=True)
     buffer = io.BytesIO()

@@ -11,15 +11,9 @@ from certify.accounts.models import User
 from certify.banks.models import ExamBlueprint, QuestionVersion
 from certify.cohorts.models import Cohort
 from certify.core import clock
-from certify.core.db_types import UTCDateTime
+from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
 from certify.extensions import db
-
-
-def _enum(cls):
-    return sa.Enum(
-        cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class ExamSession(db.Model):
@@ -108,7 +102,7 @@ class Attempt(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[AttemptStatus] = mapped_column(
-        _enum(AttemptStatus), default=AttemptStatus.IN_PROGRESS
+        text_enum(AttemptStatus), default=AttemptStatus.IN_PROGRESS
     )
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -250,7 +244,9 @@ class Result(db.Model):
     theory_hundredths: Mapped[int | None] = mapped_column()
     practical_hundredths: Mapped[int | None] = mapped_column()
     passed: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[ResultStatus] = mapped_column(_enum(ResultStatus), default=ResultStatus.DRAFT)
+    status: Mapped[ResultStatus] = mapped_column(
+        text_enum(ResultStatus), default=ResultStatus.DRAFT
+    )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     publicity_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

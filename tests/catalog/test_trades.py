@@ -202,3 +202,19 @@ def test_model_refuses_levels_on_a_special_certificate(app):
         trade.configure_certificate(CertificateType.LEVEL, [6])
     trade.configure_certificate(CertificateType.LEVEL, [4, 5, 5])
     assert trade.levels == [5, 4]
+
+
+def test_a_trade_sets_its_own_certificate_number_format(client, login):
+    _as_admin(login)
+    page = client.post(
+        "/catalog/trades/new", data=dict(VALID, certificate_number_format="WZ{town}{serial}")
+    ).get_data(as_text=True)
+    assert "{town}" in page and "无法识别" in page and _trade("forklift-driver") is None
+    page = client.post(
+        "/catalog/trades/new", data=dict(VALID, certificate_number_format="WZ{serial:04d}{yy}")
+    ).get_data(as_text=True)
+    assert "{serial}" in page and _trade("forklift-driver") is None
+    client.post(
+        "/catalog/trades/new", data=dict(VALID, certificate_number_format="WZ{yy}{serial:04d}")
+    )
+    assert _trade("forklift-driver").certificate_number_format == "WZ{yy}{serial:04d}"

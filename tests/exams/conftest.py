@@ -1,21 +1,7 @@
-from datetime import timedelta
-
 import pytest
 
-from certify.core import clock
-from certify.exams.services import issue_token, schedule_session
+from certify.exams.services import issue_token
 from certify.extensions import db
-
-
-@pytest.fixture
-def exam(cohort, worker, frozen_clock):
-    """A session open now for 3 hours, 90 minutes each."""
-    now = clock.now()
-    session = schedule_session(
-        cohort, now - timedelta(minutes=1), now + timedelta(hours=3), duration_minutes=90
-    )
-    db.session.commit()
-    return session
 
 
 @pytest.fixture

@@ -36,9 +36,7 @@ def stored(attempt_id: int) -> dict[int, list[str]]:
     return {question: list(chosen) for question, chosen in rows}
 
 
-def test_the_plain_case_is_saved_and_a_second_choice_replaces_the_first(
-    paper, token, frozen_clock
-):
+def test_the_plain_case_is_saved_and_a_second_choice_replaces_the_first(paper, token, frozen_clock):
     attempt, _items, single = paper
     keys = [o["key"] for o in single.version.options]
     saved_at = save_answer_quickly(token, attempt.id, single.question_id, [keys[0]])

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from certify.certificates import services
+from certify.certificates.signing import init_keys, key_dir, rotate_keys
+from certify.core.cli import fail
+from certify.core.errors import DomainError, ValidationFailed
+from certify.exams.models import ExamSession
+from certify.extensions import db
+
+certificates_cli = AppGroup("certificates", help="Issuing, revoking and checking certificates.")
+keys_cli = AppGroup("keys", help="The issuing body's signing keys.")
+
+
+def _domain_failure(exc: DomainError) -> None:
+    db.session.rollback()
+    if isinstance(exc, ValidationFailed):
+        fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
+    fail(exc.message)
+
+
+@certificates_cli.command("issue")
+@click.argument("session_id", type=int)
+def issue_command(session_id: int) -> None:
+    """Issue for every final pass of the session without a certificate: NUMBER<TAB>PDF_PATH."""
+    session = db.session.get(ExamSession, session_id)
+    if session is None:
+        fail(f"There is no exam session {session_id}.")
+    count = 0
+    try:
+        for certificate in services.iter_issue_session(session):
+            db.session.commit()  # each certificate stands on its own
+            click.echo(f"{certificate.number}\t{services.pdf_path(certificate)}")
+            count += 1
+    except DomainError as exc:
+        _domain_failure(exc)
+    click.echo(f"{count} certificate(s) issued.", err=True)
+
+
+@certificates_cli.command("revoke")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why; shown on the public verification page.")
+def revoke_command(number: str, reason: str) -> None:
+    """Revoke a certificate; verification shows it as revoked, with the reason and date."""
+    try:
+        certificate = services.revoke_certificate(number, reason)
+    except DomainError as exc:
+        _domain_failure(exc)
+    db.session.commit()
+    click.echo(f"{certificate.number}\trevoked")
+
+
+@certificates_cli.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--keys-url",
+    default=None,
+    help="Where the public keys are published (default: BASE_URL/.well-known/jwks.json).",
+)
+@click.option("--offline", is_flag=True, help="Use only the keys in this installation's database.")
+def verify_command(file: Path, keys_url: str | None, offline: bool) -> None:
+    """Check a certificate PDF; exit 0 only for a valid certificate."""
+    from certify.verification.offline import check_pdf_file
+
+    report = check_pdf_file(file, keys_url=keys_url, offline=offline)
+    for line in report.lines:
+        click.echo(line)
+    raise SystemExit(0 if report.valid else 1)
+
+
+@keys_cli.command("init")
+def keys_init_command() -> None:
+    """Make the signing key pair if there is none (safe to run again)."""
+    try:
+        key, made = init_keys()
+    except DomainError as exc:
+        _domain_failure(exc)
+    db.session.commit()
+    state = "created" if made else "already present"
+    click.echo(f"{key.key_id}\t{state}\t{key_dir() / (key.key_id + '.pem')}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate_command() -> None:
+    """Start a new signing key; certificates signed with the old one keep verifying."""
+    new, old = rotate_keys()
+    db.session.commit()
+    click.echo(f"{new.key_id}\tactive\t{key_dir() / (new.key_id + '.pem')}")
+    if old is not None:
+        click.echo(f"{old.key_id}\tretired (still published)")

@@ -1,0 +1,315 @@
+"""Issuing, re-issuing, revoking and storing certificates.
+
+A certificate is issued only from a final, passed result. Its material fields are copied
+and signed at issue, its PDF is rendered once and stored with its SHA-256, and every later
+download serves those bytes: a correction is a re-issue under a new number that supersedes
+the old certificate, never a silent re-render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from certify.accounts.models import User
+from certify.audit.services import record_event
+from certify.catalog.models import CertificateType
+from certify.certificates.models import Certificate, CertificateStatus
+from certify.certificates.numbering import Issuer, allocate_number
+from certify.certificates.render import render_certificate_pdf
+from certify.certificates.signing import sign_material, signature_param
+from certify.cohorts.models import Enrolment
+from certify.core import clock
+from certify.core.errors import Conflict, NotFound, Problem, ValidationFailed
+from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.extensions import db
+
+# How 职业技能等级 is written on the certificate: 中文数字+级/等级名称 (the national style).
+LEVEL_NAMES = {
+    5: "五级/初级工",
+    4: "四级/中级工",
+    3: "三级/高级工",
+    2: "二级/技师",
+    1: "一级/高级技师",
+}
+SPECIAL_LEVEL_NAME = "专项职业能力"
+MAX_REASON = 500
+NUMBER_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_/-]{0,31}")
+
+
+@dataclass(frozen=True)
+class Issued:
+    certificate: Certificate
+    path: Path
+
+
+def certificate_dir() -> Path:
+    return Path(current_app.config["CERTIFICATE_DIR"])
+
+
+def pdf_path(certificate: Certificate) -> Path:
+    return certificate_dir() / certificate.pdf_path
+
+
+def verify_url(certificate: Certificate) -> str:
+    """The QR code's target: the public page, with the number and its signature."""
+    sig = signature_param(certificate.key_id, certificate.signature)
+    return f"{current_app.config['BASE_URL']}/v/{certificate.number}?sig={sig}"
+
+
+def eligible_results(session: ExamSession) -> list[Result]:
+    """Final passes of the session that have no certificate yet."""
+    has_certificate = sa.select(Certificate.id).where(Certificate.result_id == Result.id)
+    return list(
+        db.session.scalars(
+            sa.select(Result)
+            .where(
+                Result.session_id == session.id,
+                Result.status == ResultStatus.FINAL,
+                Result.passed.is_(True),
+                ~has_certificate.exists(),
+            )
+            .order_by(Result.id)
+        )
+    )
+
+
+def issue_certificate(result: Result, actor: User | None = None) -> Certificate:
+    """Issue, sign, render and store the certificate of one final pass."""
+    _lock_result(result)
+    if result.status is not ResultStatus.FINAL or not result.passed:
+        raise Conflict(
+            _("Only a final pass (after publicity) can receive a certificate."),
+            code="result_not_final_pass",
+        )
+    existing = db.session.scalar(sa.select(Certificate).where(Certificate.result_id == result.id))
+    if existing is not None:
+        raise Conflict(
+            _("This result already has certificate %(number)s.", number=existing.number),
+            code="already_issued",
+        )
+    return _issue(result, actor)
+
+
+def _lock_result(result: Result) -> None:
+    """Hold the result's row until commit, so two issuers never both see it as still to issue.
+
+    PostgreSQL: a row lock. SQLite: a no-op write takes the database's write lock before the
+    check (a read first would run outside any transaction and could be stale by the insert).
+    """
+    table = Result.__table__
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.select(table.c.id).where(table.c.id == result.id).with_for_update())
+    else:
+        db.session.execute(table.update().where(table.c.id == result.id).values(id=table.c.id))
+
+
+def reissue_certificate(old: Certificate, reason: str, actor: User | None = None) -> Certificate:
+    """A corrected certificate under a new number; the old one is revoked as superseded.
+
+    The new one takes the holder's fields as they stand now (correct the account first).
+    """
+    reason = _checked_reason(reason)
+    if old.is_revoked:
+        raise Conflict(
+            _("Certificate %(number)s is revoked; it cannot be re-issued.", number=old.number),
+            code="certificate_revoked",
+        )
+    result = db.session.get(Result, old.result_id)
+    new = _issue(result, actor, supersedes=old)
+    before = {"status": str(old.status)}
+    # The reason as the office wrote it; pages say "replaced by NEW" from supersedes_id, in
+    # the reader's language.
+    old.revoke(reason, new.created_at)
+    record_event(
+        "certificate.revoked",
+        old,
+        before=before,
+        after={"status": "revoked", "superseded_by": new.number},
+        actor=actor,
+    )
+    return new
+
+
+def revoke_certificate(number: str, reason: str, actor: User | None = None) -> Certificate:
+    certificate = find_certificate(number)
+    if certificate is None:
+        raise NotFound(_("There is no certificate %(number)s.", number=number), code="not_found")
+    reason = _checked_reason(reason)
+    before = {"status": str(certificate.status)}
+    certificate.revoke(reason, clock.now())
+    record_event(
+        "certificate.revoked",
+        certificate,
+        before=before,
+        after={"status": "revoked", "reason": reason},
+        actor=actor,
+    )
+    return certificate
+
+
+def find_certificate(number: str) -> Certificate | None:
+    number = (number or "").strip().upper()
+    if not NUMBER_PATTERN.fullmatch(number):
+        return None  # not a number any format makes (and no NUL bytes for PostgreSQL)
+    return db.session.scalar(sa.select(Certificate).where(Certificate.number == number))
+
+
+def certificates_of(user: User) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.user_id == user.id)
+            .order_by(Certificate.created_at.desc())
+        )
+    )
+
+
+def session_certificates(session: ExamSession) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Result, Result.id == Certificate.result_id)
+            .where(Result.session_id == session.id)
+            .order_by(Certificate.number)
+        )
+    )
+
+
+def read_pdf(certificate: Certificate) -> bytes:
+    """The stored bytes, checked against the recorded hash before they leave."""
+    path = pdf_path(certificate)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise NotFound(
+            _(
+                "The PDF of certificate %(number)s is missing from storage.",
+                number=certificate.number,
+            ),
+            code="pdf_missing",
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != certificate.pdf_sha256:
+        raise Conflict(
+            _(
+                "The stored PDF of certificate %(number)s does not match its record.",
+                number=certificate.number,
+            ),
+            code="pdf_altered",
+        )
+    return data
+
+
+def iter_issue_session(session: ExamSession, actor: User | None = None) -> Iterator[Certificate]:
+    """Issue for every eligible result, one at a time (the caller commits as it goes)."""
+    for result in eligible_results(session):
+        try:
+            yield issue_certificate(result, actor)
+        except Conflict as exc:
+            if exc.code != "already_issued":
+                raise
+            db.session.rollback()  # another issuer got there first
+
+
+def _checked_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed([Problem("reason", _("Give a reason."))])
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(
+            [Problem("reason", _("Keep the reason under %(n)d characters.", n=MAX_REASON))]
+        )
+    return reason
+
+
+def _issue(
+    result: Result, actor: User | None, supersedes: Certificate | None = None
+) -> Certificate:
+    session = result.session
+    cohort = session.cohort
+    trade = cohort.trade
+    holder = result.user
+    enrolment = db.session.scalar(
+        sa.select(Enrolment).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == holder.id)
+    )
+    if not holder.id_number or not holder.name:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "holder",
+                    _("%(user)s has no name or ID number on record.", user=holder.username),
+                )
+            ]
+        )
+    now = clock.now()
+    issued_on = clock.local(now).date()
+    special = trade.certificate_type is CertificateType.SPECIAL
+    level = None if special else cohort.level
+    issuer = Issuer.configured()
+    certificate = Certificate(
+        number=allocate_number(trade, level, issued_on),
+        result_id=result.id,
+        user_id=holder.id,
+        trade_id=trade.id,
+        certificate_type=str(trade.certificate_type),
+        level=level,
+        holder_name=holder.name,
+        id_type=enrolment.id_type if enrolment else "居民身份证",
+        id_number=holder.id_number,
+        trade_name=trade.name,
+        level_name=SPECIAL_LEVEL_NAME if special else LEVEL_NAMES.get(level or 0, "--"),
+        issuer_name=issuer.name,
+        issued_on=issued_on,
+        theory_hundredths=result.theory_hundredths,
+        practical_hundredths=result.practical_hundredths,
+        status=CertificateStatus.ISSUED,
+        status_changed_at=now,
+        created_at=now,
+        supersedes_id=supersedes.id if supersedes else None,
+        issued_by_id=getattr(actor, "id", None),
+    )
+    certificate.key_id, certificate.signature = sign_material(certificate.material())
+    data = render_certificate_pdf(certificate, verify_url(certificate))
+    certificate.pdf_path = _store(certificate, data)
+    certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    certificate.pdf_bytes = len(data)
+    db.session.add(certificate)
+    record_event(
+        "certificate.issued",
+        certificate,
+        after={
+            "number": certificate.number,
+            "result_id": result.id,
+            "sha256": certificate.pdf_sha256,
+        },
+        actor=actor,
+    )
+    return certificate
+
+
+def _store(certificate: Certificate, data: bytes) -> str:
+    """Write the PDF once under a fresh name; existing files are never overwritten.
+
+    The random part keeps a number whose transaction rolled back (and whose serial is
+    therefore handed out again) from colliding with the file it left behind.
+    """
+    relative = Path(str(certificate.issued_on.year)) / (
+        f"{certificate.number}-{secrets.token_hex(4)}.pdf"
+    )
+    path = certificate_dir() / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return str(relative)

@@ -1,0 +1,43 @@
+"""A worker with a final pass, a signing key, and their certificate."""
+
+import pytest
+
+from certify.accounts.models import Role
+from certify.certificates.services import issue_certificate
+from certify.certificates.signing import init_keys
+from certify.exams import services
+from certify.extensions import db
+from certify.results import services as results
+from tests.factories import make_user
+
+
+@pytest.fixture
+def signing_key(app):
+    key, _made = init_keys()
+    db.session.commit()
+    return key
+
+
+@pytest.fixture
+def final_pass(exam, worker, trade, frozen_clock):
+    """The worker's result after the exam, the practical part and a finished publicity."""
+    attempt = services.start_attempt(exam, worker)
+    for item in attempt.items:
+        services.save_answer(attempt, item.question_id, list(item.version.correct))
+    services.submit_attempt(attempt)
+    examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
+    results.record_practical_score(exam, worker, examiner, 82)
+    results.publish_results(exam, 0)
+    frozen_clock.advance(minutes=1)
+    results.finalize_results(exam)
+    db.session.commit()
+    (result,) = results.session_results(exam)
+    frozen_clock.advance(hours=1)
+    return result
+
+
+@pytest.fixture
+def certificate(final_pass, signing_key):
+    certificate = issue_certificate(final_pass)
+    db.session.commit()
+    return certificate
