@@ -75,10 +75,12 @@ def _register_blueprints(app: Flask) -> None:
     from certify.api.views import bp as api_bp
     from certify.banks.views import bp as banks_bp
     from certify.catalog.views import bp as catalog_bp
+    from certify.certificates.views import bp as certificates_bp
     from certify.cohorts.views import bp as cohorts_bp
     from certify.core.views import bp as core_bp
     from certify.exams.views import bp as exams_bp
     from certify.training.views import bp as training_bp
+    from certify.verification.views import bp as verification_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -88,12 +90,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(training_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exams_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(verification_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from certify.accounts.cli import users_cli
     from certify.banks.cli import banks_cli, blueprints_cli
     from certify.catalog.cli import trades_cli
+    from certify.certificates.cli import certificates_cli, keys_cli
     from certify.cohorts.cli import cohorts_cli
     from certify.demo.cli import demo_cli
     from certify.exams.cli import exams_cli, results_cli
@@ -107,6 +112,8 @@ def _register_cli(app: Flask) -> None:
         cohorts_cli,
         exams_cli,
         results_cli,
+        certificates_cli,
+        keys_cli,
     ):
         app.cli.add_command(group)
 

@@ -27,6 +27,7 @@ ROUTE_ARGS = {
     "material_id": "1",
     "attempt_id": "1",
     "result_id": "1",
+    "number": "S000033030001265000001",
 }
 
 

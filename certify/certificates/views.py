@@ -1,0 +1,522 @@
+"""Certificate pages: the worker's own certificates, and the office's issuing and register.
+
+Downloads always serve the stored, hash-checked bytes (`services.read_pdf`); a correction
+is a re-issue, never a re-render. The portable credential and the issuer profile are JSON
+for wallets and verifiers; see `credentials.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from certify.accounts.models import Role, User
+from certify.audit.models import AuditEvent
+from certify.certificates import credentials, services
+from certify.certificates.forms import ReissueForm, RevokeForm
+from certify.certificates.models import STATUS_LABELS, Certificate, CertificateStatus
+from certify.core import clock
+from certify.core.auth import role_required
+from certify.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from certify.core.forms import show_problems
+from certify.core.pdf import qr_data_uri
+from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.exams.services import get_session
+from certify.extensions import db
+
+bp = Blueprint("certificates", __name__, url_prefix="/certificates")
+
+PAGE_BATCH_SIZE = 40  # about 15 s of rendering
+CHUNK_SIZE = 10  # certificates per "issue all" request: a PDF each, so keep requests short
+PER_PAGE = 50
+PRIVATE = {"Cache-Control": "private, no-store"}
+# What the history shows of an event's "after" record, and under which words.
+DETAIL_KEYS = {
+    "reason": _l("Reason"),
+    "superseded_by": _l("Replaced by"),
+    "body": _l("Endorsing body"),
+}
+PUBLIC_JSON = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+
+
+# --- finding a certificate -------------------------------------------------------------
+
+
+def _certificate(number: str) -> Certificate:
+    certificate = services.find_certificate(number)
+    if certificate is None:
+        raise NotFound(_("There is no certificate %(number)s.", number=number[:32]))
+    return certificate
+
+
+def _viewable(number: str) -> Certificate:
+    """Admins see every certificate; a worker only their own (others look absent)."""
+    certificate = services.find_certificate(number)
+    if certificate is None or (
+        current_user.role is not Role.ADMIN and certificate.user_id != current_user.id
+    ):
+        raise NotFound(_("There is no certificate %(number)s.", number=number[:32]))
+    return certificate
+
+
+def _successors(certificates: list[Certificate]) -> dict[int, Certificate]:
+    """For each superseded certificate, the one that replaced it."""
+    ids = [c.id for c in certificates]
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(Certificate).where(Certificate.supersedes_id.in_(ids)))
+    return {row.supersedes_id: row for row in rows}
+
+
+# --- the worker ------------------------------------------------------------------------
+
+
+@bp.get("/mine")
+@role_required(Role.WORKER)
+def my_certificates():
+    mine = services.certificates_of(current_user)
+    shares = {}
+    for certificate in mine:
+        if not certificate.is_revoked:
+            url = services.verify_url(certificate)
+            shares[certificate.id] = (url, qr_data_uri(url, box_size=6))
+    return render_template(
+        "certificates/mine.html",
+        certificates=mine,
+        shares=shares,
+        successors=_successors(mine),
+    )
+
+
+@bp.get("/<number>/pdf")
+@role_required(Role.WORKER, Role.ADMIN)
+def download_pdf(number: str):
+    certificate = _viewable(number)
+    data = services.read_pdf(certificate)
+    response = send_file(
+        BytesIO(data),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{certificate.number}.pdf",
+    )
+    response.headers.update(PRIVATE)
+    return response
+
+
+@bp.get("/<number>/credential.json")
+@role_required(Role.WORKER, Role.ADMIN)
+def download_credential(number: str):
+    """A freshly signed Open Badges credential; revoked certificates get none."""
+    certificate = _viewable(number)
+    if certificate.is_revoked:
+        raise Conflict(
+            _(
+                "Certificate %(number)s is revoked, so it has no digital credential.",
+                number=certificate.number,
+            ),
+            code="certificate_revoked",
+        )
+    document = credentials.build_credential(certificate)
+    body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    response = send_file(
+        BytesIO(body),
+        mimetype="application/json",
+        as_attachment=True,
+        download_name=f"{certificate.number}.json",
+    )
+    response.headers.update(PRIVATE)
+    return response
+
+
+# --- public JSON for wallets and verifiers ---------------------------------------------
+
+
+@bp.get("/issuer")
+def issuer_profile():
+    """The issuer's Open Badges profile with every public key, retired ones included."""
+    response = jsonify(credentials.issuer_profile())
+    response.headers.update(PUBLIC_JSON)
+    return response
+
+
+@bp.get("/<number>/status")
+def credential_status(number: str):
+    """The credential's revocation status, in the shape of a 1EdTech Revocation List.
+
+    `revokedCredentials` is what 1EdTech verifiers read; `revoked`, `status` and `reason`
+    are the same answer in plain form. No personal data: number, status and reason only.
+    """
+    certificate = services.find_certificate(number)
+    if certificate is None:
+        message = _("There is no certificate %(number)s.", number=number[:32])
+        response = jsonify({"error": {"code": "not_found", "message": message}})
+        response.status_code = 404
+    else:
+        revoked = certificate.is_revoked
+        response = jsonify(
+            {
+                "id": credentials.status_id(certificate),
+                "issuer": credentials.issuer_id(),
+                "revokedCredentials": (
+                    [
+                        {
+                            "id": credentials.credential_id(certificate),
+                            "revocationReason": certificate.revoked_reason,
+                        }
+                    ]
+                    if revoked
+                    else []
+                ),
+                "revoked": revoked,
+                "status": certificate.status.value,
+                "reason": certificate.revoked_reason if revoked else None,
+            }
+        )
+    response.headers.update(PUBLIC_JSON)
+    return response
+
+
+# --- the office: one exam session --------------------------------------------------------
+
+
+def _final_passes(exam: ExamSession) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Result)
+        .where(
+            Result.session_id == exam.id,
+            Result.status == ResultStatus.FINAL,
+            Result.passed.is_(True),
+        )
+    )
+
+
+def _issue_some(exam: ExamSession, limit: int) -> tuple[list[str], list[str]]:
+    """Issue up to `limit` certificates, committing after each one.
+
+    Returns the new numbers and the problems; a result that fails is skipped for the rest
+    of this request, so one worker without an ID number does not stop the others.
+    """
+    numbers: list[str] = []
+    problems: list[str] = []
+    skipped: set[int] = set()
+    actor = current_user._get_current_object()
+    while len(numbers) < limit:
+        pending = [r for r in services.eligible_results(exam) if r.id not in skipped]
+        if not pending:
+            db.session.rollback()
+            break
+        result = pending[0]
+        name = result.user.name or result.user.username
+        try:
+            certificate = services.issue_certificate(result, actor)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            skipped.add(result.id)
+            problems.extend(f"{name}: {p.message}" for p in exc.problems)
+        except DomainError as exc:
+            db.session.rollback()
+            skipped.add(result.id)
+            if exc.code == "already_issued":
+                continue  # another run issued it a moment ago
+            problems.append(f"{name}: {exc.message}")
+            if exc.code == "no_signing_key":
+                break  # the same for everyone: say it once
+        else:
+            number = certificate.number
+            db.session.commit()
+            numbers.append(number)
+    return numbers, problems
+
+
+@bp.get("/sessions/<int:session_id>")
+@role_required(Role.ADMIN)
+def session_page(session_id: int):
+    exam = get_session(session_id)
+    pending = services.eligible_results(exam)
+    total = _final_passes(exam)
+    return render_template(
+        "certificates/session.html",
+        exam=exam,
+        certificates=services.session_certificates(exam),
+        pending=pending,
+        total=total,
+        issued=total - len(pending),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/issue")
+@role_required(Role.ADMIN)
+def issue_all(session_id: int):
+    """With `chunk=1` (the page's script): the next few, as JSON. Without: all, then back."""
+    exam = get_session(session_id)
+    if request.form.get("chunk"):
+        numbers, problems = _issue_some(exam, CHUNK_SIZE)
+        remaining = len(services.eligible_results(exam))
+        return jsonify(
+            issued=len(numbers),
+            remaining=remaining,
+            total=_final_passes(exam),
+            numbers=numbers,
+            problems=problems,
+        )
+    # Without the script: a batch a request, so a large class never outlasts the server's timeout.
+    numbers, problems = _issue_some(exam, PAGE_BATCH_SIZE)
+    if numbers:
+        flash(_("%(n)d certificates issued.", n=len(numbers)), "success")
+    remaining = len(services.eligible_results(exam))
+    if numbers and remaining:
+        flash(_("%(n)d still to issue: press the button again.", n=remaining), "info")
+    for problem in problems:
+        flash(problem, "error")
+    if not numbers and not problems:
+        flash(_("Every final pass of this session already has its certificate."), "info")
+    return redirect(url_for("certificates.session_page", session_id=exam.id))
+
+
+class _Sink:
+    """A write-only file for ZipFile: collects the bytes until the response takes them."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+@dataclass(frozen=True)
+class ZipEntry:
+    name: str
+    path: Path
+    sha256: str
+    made: tuple[int, int, int, int, int, int]
+
+
+def _zip_entries(certificates: list[Certificate]) -> list[ZipEntry]:
+    """Check every stored file first (a clear message beats a broken download)."""
+    entries = []
+    for certificate in certificates:
+        services.read_pdf(certificate)  # raises NotFound / Conflict with the number
+        made = clock.local(certificate.created_at).timetuple()[:6]
+        entries.append(
+            ZipEntry(
+                f"{certificate.number}.pdf",
+                services.pdf_path(certificate),
+                certificate.pdf_sha256,
+                made,
+            )
+        )
+    return entries
+
+
+def _zip_stream(entries: list[ZipEntry]) -> Iterator[bytes]:
+    """The ZIP, one PDF at a time; needs no app context or database while it streams."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for entry in entries:
+            data = entry.path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != entry.sha256:
+                raise RuntimeError(f"{entry.path} changed during the download")
+            archive.writestr(zipfile.ZipInfo(entry.name, date_time=entry.made), data)
+            yield sink.take()
+    yield sink.take()
+
+
+@bp.get("/sessions/<int:session_id>/certificates.zip")
+@role_required(Role.ADMIN)
+def session_zip(session_id: int):
+    """Every valid certificate of the session as NUMBER.pdf; revoked ones are left out."""
+    exam = get_session(session_id)
+    valid = [c for c in services.session_certificates(exam) if not c.is_revoked]
+    back = redirect(url_for("certificates.session_page", session_id=exam.id))
+    if not valid:
+        flash(_("There are no certificates to download yet."), "info")
+        return back
+    try:
+        entries = _zip_entries(valid)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return back
+    filename = f"certificates-{exam.id}.zip"
+    return Response(
+        _zip_stream(entries),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **PRIVATE},
+    )
+
+
+# --- the office: the register and one certificate --------------------------------------
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def certificate_list():
+    query = (request.args.get("q") or "").strip()[:64]
+    status = request.args.get("status", "")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    select = sa.select(Certificate).order_by(Certificate.created_at.desc(), Certificate.id.desc())
+    if query:
+        like = f"%{query}%"
+        select = select.where(
+            sa.or_(
+                Certificate.number.ilike(like),
+                Certificate.holder_name.like(like),
+                Certificate.id_number == query.upper(),
+            )
+        )
+    if status in set(CertificateStatus):
+        select = select.where(Certificate.status == CertificateStatus(status))
+    pagination = db.paginate(select, page=page, per_page=PER_PAGE, error_out=False)
+
+    def page_url(number: int) -> str:
+        return url_for(
+            "certificates.certificate_list", **{**request.args.to_dict(), "page": number}
+        )
+
+    return render_template(
+        "certificates/list.html",
+        pagination=pagination,
+        query=query,
+        status=status,
+        statuses=STATUS_LABELS,
+        page_url=page_url,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: AuditEvent
+    label: str
+    details: list[tuple[str, str]]
+
+
+def _history(certificate: Certificate) -> list[HistoryRow]:
+    """The certificate's audit events, labelled by the status they led to."""
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.subject_type == Certificate.__tablename__,
+            AuditEvent.subject_id == str(certificate.id),
+        )
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    rows = []
+    for event in events:
+        after = event.after if isinstance(event.after, dict) else {}
+        status = after.get("status") or event.action.rsplit(".", 1)[-1]
+        label = STATUS_LABELS.get(status) if status in set(CertificateStatus) else None
+        details = [
+            (str(DETAIL_KEYS[key]), str(value))
+            for key, value in after.items()
+            if key in DETAIL_KEYS and value not in (None, "")
+        ]
+        rows.append(HistoryRow(event, str(label or event.action), details))
+    return rows
+
+
+def _detail(certificate: Certificate, revoke: RevokeForm, reissue: ReissueForm, status=200):
+    successor = _successors([certificate]).get(certificate.id)
+    result = db.session.get(Result, certificate.result_id)
+    return (
+        render_template(
+            "certificates/detail.html",
+            certificate=certificate,
+            history=_history(certificate),
+            successor=successor,
+            session=result.session if result else None,
+            issued_by=db.session.get(User, certificate.issued_by_id)
+            if certificate.issued_by_id
+            else None,
+            verify_url=services.verify_url(certificate),
+            revoke=revoke,
+            reissue=reissue,
+        ),
+        status,
+    )
+
+
+@bp.get("/<number>")
+@role_required(Role.ADMIN)
+def certificate_detail(number: str):
+    certificate = _certificate(number)
+    return _detail(certificate, RevokeForm(prefix="revoke"), ReissueForm(prefix="reissue"))
+
+
+@bp.post("/<number>/revoke")
+@role_required(Role.ADMIN)
+def revoke(number: str):
+    certificate = _certificate(number)
+    form = RevokeForm(prefix="revoke")
+    if not form.validate_on_submit():
+        return _detail(certificate, form, ReissueForm(prefix="reissue"), 422)
+    try:
+        services.revoke_certificate(certificate.number, form.reason.data, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        show_problems(form, exc)
+        return _detail(certificate, form, ReissueForm(prefix="reissue"), 422)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
+    return redirect(url_for("certificates.certificate_detail", number=certificate.number))
+
+
+@bp.post("/<number>/reissue")
+@role_required(Role.ADMIN)
+def reissue(number: str):
+    certificate = _certificate(number)
+    form = ReissueForm(prefix="reissue")
+    if not form.validate_on_submit():
+        return _detail(certificate, RevokeForm(prefix="revoke"), form, 422)
+    try:
+        new = services.reissue_certificate(certificate, form.reason.data, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        show_problems(form, exc)
+        return _detail(certificate, RevokeForm(prefix="revoke"), form, 422)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("certificates.certificate_detail", number=certificate.number))
+    db.session.commit()
+    flash(
+        _(
+            "Certificate %(new)s is issued and replaces %(old)s, which is now revoked.",
+            new=new.number,
+            old=certificate.number,
+        ),
+        "success",
+    )
+    return redirect(url_for("certificates.certificate_detail", number=new.number))
