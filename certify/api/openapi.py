@@ -58,6 +58,49 @@ OPENAPI = {
                     },
                 },
             },
+            "Verification": {
+                "type": "object",
+                "required": [
+                    "verdict",
+                    "endorsed",
+                    "endorsed_by",
+                    "endorsed_on",
+                    "holder",
+                    "trade",
+                    "level",
+                    "issued_on",
+                    "number",
+                ],
+                "properties": {
+                    "verdict": {"enum": ["valid", "revoked", "rejected", "invalid", "not_found"]},
+                    "endorsed": {"type": "boolean"},
+                    "endorsed_by": {"type": ["string", "null"]},
+                    "endorsed_on": {"type": ["string", "null"], "format": "date"},
+                    "holder": {"type": ["string", "null"], "description": "Masked: 王*明"},
+                    "trade": {"type": ["string", "null"]},
+                    "level": {"type": ["string", "null"]},
+                    "issued_on": {"type": ["string", "null"], "format": "date"},
+                    "number": {"type": "string"},
+                    "signature_checked": {
+                        "type": "boolean",
+                        "description": "False: the answer comes from the register alone",
+                    },
+                    "id_type": {"type": ["string", "null"]},
+                    "id_number": {
+                        "type": ["string", "null"],
+                        "description": "Masked: first 6 and last 4 characters",
+                    },
+                    "certificate_type": {"enum": ["level", "special", None]},
+                    "issuer": {"type": ["string", "null"]},
+                    "revoked_on": {"type": ["string", "null"], "format": "date"},
+                    "revoked_reason": {"type": ["string", "null"]},
+                    "rejected_reason": {"type": ["string", "null"]},
+                    "superseded_by": {
+                        "type": ["string", "null"],
+                        "description": "The number of the certificate that replaced this one",
+                    },
+                },
+            },
             "Paper": {
                 "type": "object",
                 "required": ["attempt_id", "status", "deadline", "questions", "answers"],
@@ -317,6 +360,44 @@ OPENAPI = {
                         },
                     },
                     **_errors(401, 403, 404, 409),
+                },
+            }
+        },
+        "/certificates/{number}/verify": {
+            "get": {
+                "security": [],
+                "summary": "Verify a certificate (the QR code's number and signature)",
+                "description": (
+                    "Public, no token. With a valid `sig` it is not rate limited; without one, "
+                    "or with a bad one, it shares the per-client lookup limit "
+                    "(VERIFY_LOOKUP_LIMIT). `not_found` and `invalid` are verdicts, answered "
+                    "with 200 and nulls. Names and ID numbers are masked."
+                ),
+                "parameters": [
+                    {
+                        "name": "number",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 32},
+                    },
+                    {
+                        "name": "sig",
+                        "in": "query",
+                        "required": False,
+                        "description": "`<key id>.<Ed25519 signature, base64url>` from the QR link",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The verdict",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Verification"}
+                            }
+                        },
+                    },
+                    **_errors(429),
                 },
             }
         },

@@ -16,6 +16,7 @@ from certify.exams import services
 from certify.exams.autosave import save_answer_quickly
 from certify.exams.models import Attempt, AttemptStatus, Result, ResultStatus
 from certify.extensions import csrf, db, limiter
+from certify.verification.limits import has_valid_signature, lookup_limit, request_verification
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -231,3 +232,18 @@ def result(attempt_id: int):
         passed=attempt.score is not None and attempt.score >= pass_mark,
         by_area=attempt.by_area,
     )
+
+
+# --- public certificate verification (no token) -----------------------------------------
+
+
+@bp.get("/certificates/<number>/verify")
+@lookup_limit(exempt_when=has_valid_signature)
+def verify_certificate(number: str):
+    """The verdict as JSON, for employers' systems. Free with a good `sig`; otherwise it
+    draws from the same budget as the public lookups (numbers are sequential)."""
+    verification = request_verification(number, request.args.get("sig") or None)
+    response = jsonify(verification.to_json())
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

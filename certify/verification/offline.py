@@ -1,0 +1,336 @@
+"""Checking a certificate PDF from the command line: `flask --app wsgi certificates verify FILE`.
+
+The file speaks for itself first: every issued PDF carries its signed payload as an
+attachment (or, failing that, the QR code's link with number and signature). The signature
+is checked with the published keys (the JWKS), or with this installation's own keys when
+asked to work offline or when the JWKS cannot be fetched. Then, if the register (this
+installation's database) answers, the file's SHA-256 is compared with the issued file's and
+the certificate's status is read: a revoked, rejected or altered certificate is not valid.
+
+The output is for the person at the counter: a verdict line first, in plain Chinese with
+English key words, then the details. Personal data is masked here too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import re
+import urllib.request
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pypdfium2 as pdfium
+import zxingcpp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask import current_app
+from pypdf import PdfReader
+from sqlalchemy.exc import SQLAlchemyError
+
+from certify.certificates.models import Certificate, CertificateStatus
+from certify.certificates.render import PAYLOAD_NAME
+from certify.certificates.services import find_certificate
+from certify.certificates.signing import (
+    keys_from_jwks,
+    public_keys,
+    split_signature_param,
+    verify_signature,
+)
+from certify.core.masking import mask_id_number, mask_name
+from certify.extensions import db
+from certify.verification.services import has_control_characters, public_facts
+
+PAYLOAD_TYPE = "certify-certificate-v1"
+MATERIAL_KEYS = frozenset(
+    {"number", "holder", "id_type", "id_number", "trade", "level", "issuer", "issued_on"}
+)
+MAX_FILE_BYTES = 50 * 1024 * 1024  # certificates are a few hundred KB
+MAX_JWKS_BYTES = 1024 * 1024
+KEYS_TIMEOUT = 5  # seconds
+QR_SCALES = (3, 5)  # 216 and 360 dpi: the first reads our own PDFs, the second scans
+VERIFY_PATH = re.compile(r"/v/([^/]+)$")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `certificates verify` prints (one line each) and whether it exits 0."""
+
+    valid: bool
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the file says about itself. `material` is None when only the QR code was read."""
+
+    number: str
+    key_id: str
+    signature: str
+    material: dict[str, str] | None
+    source: str
+
+
+class KeysUnavailable(Exception):
+    """The JWKS could not be fetched or read; the message says why."""
+
+
+def check_pdf_file(path: Path, keys_url: str | None = None, offline: bool = False) -> Report:
+    """Check one certificate PDF; Report.valid only for a genuine, unaltered certificate in
+    force. Never raises for a bad file: every failure becomes a plain verdict line."""
+    data, problem = _read_file(Path(path))
+    if problem:
+        return Report(False, [problem])
+    claim = read_claim(data)
+    if claim is None:
+        return Report(
+            False,
+            [
+                "无法核验 NO SIGNATURE：文件里没有证书的签名数据，也没有能识别的二维码。",
+                "这可能不是本中心发出的证书文件。请用手机扫描纸质证书上的二维码查验。",
+            ],
+        )
+    keys, key_line = load_keys(keys_url, offline)
+    reachable, certificate = _register(claim.number)
+    return _judge(claim, data, keys, key_line, reachable, certificate)
+
+
+def _read_file(path: Path) -> tuple[bytes, str | None]:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return b"", "无法核验 TOO LARGE：文件太大，不是证书的 PDF 文件。"
+        data = path.read_bytes()
+    except OSError as exc:
+        return b"", f"无法核验 UNREADABLE：读不了这个文件（{exc.strerror or exc}）。"
+    if b"%PDF-" not in data[:1024]:
+        return b"", "无法核验 NOT A PDF：这不是 PDF 文件。请选择证书的 PDF 文件。"
+    return data, None
+
+
+def read_claim(data: bytes) -> Claim | None:
+    """The signed payload embedded in the PDF, else the QR code on page 1, else None."""
+    return _claim_from_attachment(data) or _claim_from_qr(data)
+
+
+def _claim_from_attachment(data: bytes) -> Claim | None:
+    try:
+        blobs = PdfReader(BytesIO(data)).attachments.get(PAYLOAD_NAME) or []
+    except Exception:
+        return None
+    for blob in blobs:
+        try:
+            payload = json.loads(blob)
+        except ValueError:
+            continue
+        claim = _claim_from_payload(payload)
+        if claim is not None:
+            return claim
+    return None
+
+
+def _claim_from_payload(payload: object) -> Claim | None:
+    if not isinstance(payload, dict) or payload.get("type") != PAYLOAD_TYPE:
+        return None
+    material, key_id, signature = (payload.get(k) for k in ("material", "key_id", "signature"))
+    if not (
+        isinstance(material, dict)
+        and set(material) == MATERIAL_KEYS
+        and all(isinstance(v, str) for v in material.values())
+        and isinstance(key_id, str)
+        and isinstance(signature, str)
+    ):
+        return None
+    return Claim(material["number"], key_id, signature, dict(material), "attachment")
+
+
+def _claim_from_qr(data: bytes) -> Claim | None:
+    for text in _qr_texts(data):
+        claim = claim_from_url(text)
+        if claim is not None:
+            return claim
+    return None
+
+
+def _qr_texts(data: bytes) -> list[str]:
+    """The QR codes of page 1, rasterised as a phone camera would see it."""
+    try:
+        document = pdfium.PdfDocument(data)
+    except Exception:
+        return []
+    try:
+        if len(document) == 0:
+            return []
+        page = document[0]
+        for scale in QR_SCALES:
+            image = page.render(scale=scale).to_pil()
+            codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+            texts = [code.text for code in codes if code.text]
+            if texts:
+                return texts
+        return []
+    except Exception:
+        return []
+    finally:
+        document.close()
+
+
+def claim_from_url(url: str) -> Claim | None:
+    """Number and signature from a verification link: .../v/<number>?sig=<kid>.<sig>."""
+    parts = urlsplit(url)
+    match = VERIFY_PATH.search(parts.path)
+    sig = parse_qs(parts.query).get("sig", [None])[0]
+    split = split_signature_param(sig)
+    if match is None or split is None:
+        return None
+    return Claim(unquote(match.group(1)), split[0], split[1], None, "qr")
+
+
+def load_keys(keys_url: str | None, offline: bool) -> tuple[dict[str, Ed25519PublicKey], str]:
+    """The public keys and a line saying where they came from."""
+    if offline:
+        return _local_keys("公钥 Keys：用本机数据库里的公钥 local database (--offline)。")
+    url = keys_url or current_app.config["BASE_URL"] + "/.well-known/jwks.json"
+    try:
+        keys = fetch_jwks(url)
+    except KeysUnavailable as exc:
+        return _local_keys(
+            f"公钥 Keys：连不上 {url}（{exc}），改用本机数据库里的公钥 "
+            "fell back to the local database."
+        )
+    return keys, f"公钥 Keys：来自 from {url}。"
+
+
+def _local_keys(line: str) -> tuple[dict[str, Ed25519PublicKey], str]:
+    try:
+        return public_keys(), line
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {}, line + " 但本机数据库也连不上 local database unreachable：没有公钥可用。"
+
+
+def fetch_jwks(url: str) -> dict[str, Ed25519PublicKey]:
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise KeysUnavailable("只支持 http/https only")
+    try:
+        with urllib.request.urlopen(url, timeout=KEYS_TIMEOUT) as response:
+            body = response.read(MAX_JWKS_BYTES + 1)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise KeysUnavailable(str(getattr(exc, "reason", None) or exc)) from exc
+    if len(body) > MAX_JWKS_BYTES:
+        raise KeysUnavailable("回应太大 response too large")
+    try:
+        keys = keys_from_jwks(json.loads(body))
+    except (ValueError, TypeError, AttributeError) as exc:  # e.g. {"keys": ["x"]}
+        raise KeysUnavailable("不是 JWKS not a JWKS document") from exc
+    if not keys:
+        raise KeysUnavailable("里面没有公钥 no keys")
+    return keys
+
+
+def _register(number: str) -> tuple[bool, Certificate | None]:
+    """(reachable, certificate) from this installation's database."""
+    if has_control_characters(number):
+        return True, None
+    try:
+        return True, find_certificate(number)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False, None
+
+
+def _judge(
+    claim: Claim,
+    data: bytes,
+    keys: dict[str, Ed25519PublicKey],
+    key_line: str,
+    reachable: bool,
+    certificate: Certificate | None,
+) -> Report:
+    source = "PDF 内嵌签名数据 embedded payload" if claim.material else "二维码 QR code"
+    details = [f"证书编号 Number：{claim.number}", f"签名来源 Source：{source}", key_line]
+    material = claim.material or (certificate.material() if certificate else None)
+    if material is None:
+        return _report(
+            False,
+            "无法核验 NOT FOUND：二维码里的证书编号在登记库里查不到，无法核对签名。"
+            if reachable
+            else "无法核验 NO DATA：只读到二维码，又连不上登记库，无法核对签名。",
+            details,
+        )
+    if not verify_signature(material, claim.key_id, claim.signature, keys):
+        why = "未知的密钥 unknown key"
+        if claim.key_id in keys:
+            why = "签名与内容不符 signature mismatch"
+        details.append(f"签名 Signature：不正确 INVALID（{why}，密钥 key {claim.key_id}）")
+        return _report(
+            False, "无效 INVALID：签名不对。这份证书是伪造的或被改动过，不要相信它。", details
+        )
+    details.append(f"签名 Signature：正确 OK（密钥 key {claim.key_id}）")
+    if not reachable:
+        details.append("登记库 Register：连不上 unreachable，没有核对撤销状态和文件原件。")
+        return _report(
+            True,
+            "有效 VALID（只核对了签名 signature only）：签名正确，但没能查登记库，请再网上查验。",
+            details + _material_lines(material),
+        )
+    if certificate is None:
+        return _report(
+            False,
+            "无法确认 NOT FOUND：签名正确，但本机登记库里没有这张证书，无法确认它现在是否有效。",
+            details + _material_lines(material),
+        )
+    return _judge_with_register(claim, data, certificate, details)
+
+
+def _judge_with_register(
+    claim: Claim, data: bytes, certificate: Certificate, details: list[str]
+) -> Report:
+    facts = public_facts(certificate)
+    details += _material_lines(certificate.material())
+    if claim.material is not None and claim.material != certificate.material():
+        return _report(False, "无效 MISMATCH：文件里的内容和登记库不一致，不要相信它。", details)
+    same = hmac.compare_digest(hashlib.sha256(data).hexdigest(), certificate.pdf_sha256 or "")
+    if same:
+        details.append("文件指纹 SHA-256：和发出的原件一致 matches the issued file。")
+    else:
+        details.append("文件指纹 SHA-256：和发出的原件不一致 DIFFERS from the issued file。")
+    if certificate.status is CertificateStatus.REVOKED:
+        details.append(f"撤销日期 Revoked on：{facts.revoked_on or '—'}")
+        details.append(f"撤销原因 Reason：{facts.revoked_reason or '—'}")
+        if facts.superseded_by:
+            details.append(f"已换发新证 Replaced by：{facts.superseded_by}")
+        return _report(False, "已撤销 REVOKED：这张证书已被撤销，不再有效。", details)
+    if certificate.status is CertificateStatus.REJECTED:
+        details.append(f"原因 Reason：{facts.rejected_reason or '—'}")
+        return _report(
+            False, "未通过备案 REJECTED：人社部门没有通过这张证书的备案，证书无效。", details
+        )
+    if not same:
+        verdict = (
+            "无效 ALTERED：文件和发出的原件不一样，可能被改动过。请以网上查验结果为准。"
+            if claim.material
+            else "无法确认 NOT ORIGINAL：二维码的签名正确，但这个文件不是发出的原件"
+            "（可能是扫描件，也可能被改动过）。请以网上查验结果为准。"
+        )
+        return _report(False, verdict, details)
+    if certificate.status is CertificateStatus.ENDORSED:
+        details.append(f"备案 Endorsed：{facts.endorsed_by or '—'}，{facts.endorsed_on or '—'}")
+    else:
+        details.append("备案 Endorsement：还在办理中 pending。")
+    return _report(True, "有效 VALID：证书是真的，文件没有被改动，也没有被撤销。", details)
+
+
+def _material_lines(material: dict[str, str]) -> list[str]:
+    return [
+        f"持证人 Holder：{mask_name(material.get('holder', ''))}"
+        f"（{material.get('id_type', '')} {mask_id_number(material.get('id_number', ''))}）",
+        f"职业 Trade：{material.get('trade', '')} · {material.get('level', '')}",
+        f"发证 Issued：{material.get('issued_on', '')} · {material.get('issuer', '')}",
+    ]
+
+
+def _report(valid: bool, verdict: str, details: list[str]) -> Report:
+    return Report(valid, [verdict, *details])
