@@ -38,6 +38,7 @@ demo: db
 	@mkdir -p instance
 	@if [ -f instance/.demo-loaded ]; then $(FLASK) demo accounts; \
 	else $(FLASK) demo load && touch instance/.demo-loaded; fi
+	@$(FLASK) keys init >/dev/null  # the signing key for certificates (kept in instance/keys)
 
 run: demo
 	@echo "Certify is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"

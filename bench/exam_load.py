@@ -614,6 +614,7 @@ def run(args: argparse.Namespace) -> dict:
             "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
             "DATABASE_URL": database_url,
             "CERTIFY_INSTANCE_PATH": str(tmp_path / "instance"),
+            "CERTIFICATE_DIR": str(tmp_path / "certificates"),  # the demo data issues one
         }
         logs = args.log_dir or tmp_path
         logs.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,8 @@ module asks this clock instead of calling datetime.now(); tests freeze it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,3 +44,15 @@ def unfreeze() -> None:
 def local(moment: datetime) -> datetime:
     """The moment as people in Wenzhou read it."""
     return moment.astimezone(LOCAL_TZ)
+
+
+@contextmanager
+def travel(moment: datetime) -> Iterator[None]:
+    """Run a block as if at `moment` (e.g. demo data of a past class); restores the clock after."""
+    global _frozen
+    before = _frozen
+    freeze(moment)
+    try:
+        yield
+    finally:
+        _frozen = before

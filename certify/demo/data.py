@@ -73,6 +73,7 @@ TRADES = [
 BANKS_DIR = Path(__file__).resolve().parents[2] / "question_banks"
 
 DEMO_COHORT = "2026年第一期仓库保管员培训班"
+PAST_COHORT = "2026年春季仓库保管员培训班（已结业）"
 DEMO_EXAM_NOTE = "12月12日 9:00 市总工会职工学校三楼机房"
 
 DEMO_WORKER_ID = make_id_number("330302", date(1990, 5, 12), 2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from certify.accounts.models import User
@@ -11,10 +14,15 @@ from certify.banks.importer import import_bank
 from certify.banks.models import ExamBlueprint, Question
 from certify.catalog.models import Trade
 from certify.catalog.services import TradeData, create_trade, ensure_area_path
+from certify.certificates.services import iter_issue_session
+from certify.certificates.signing import init_keys
 from certify.cohorts.models import Cohort, Enrolment
 from certify.cohorts.services import CohortData, create_cohort
+from certify.core import clock
 from certify.demo import data
+from certify.exams.services import save_answer, schedule_session, start_attempt, submit_attempt
 from certify.extensions import db
+from certify.results.services import finalize_results, publish_results, record_practical_score
 
 
 def load_demo() -> dict[str, list[str]]:
@@ -54,6 +62,7 @@ def load_demo() -> dict[str, list[str]]:
         report["created"].append(f"user {spec['username']}")
     _load_banks(report)
     _load_class(report)
+    _load_past_class(report)
     return report
 
 
@@ -81,6 +90,64 @@ def _load_class(report: dict[str, list[str]]) -> None:
             years_in_trade=3,
         )
     )
+    report["created"].append(f"class {cohort.name}")
+
+
+def _load_past_class(report: dict[str, list[str]]) -> None:
+    """A class that finished in October: the demo worker sat its exam, passed, and was certified.
+
+    Everything goes through the real services with the clock set back, so the exam, the
+    practical score, the publicity period and the signed certificate are what production
+    would have made.
+    """
+    trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
+    users = {
+        u.username: u
+        for u in db.session.scalars(
+            sa.select(User).where(User.username.in_(("trainer", "examiner", "worker")))
+        )
+    }
+    if trade is None or len(users) < 3:
+        return
+    blueprint = db.session.scalar(
+        sa.select(ExamBlueprint).where(ExamBlueprint.trade_id == trade.id, ExamBlueprint.level == 5)
+    )
+    if blueprint is None:
+        return
+    if db.session.scalar(sa.select(Cohort).where(Cohort.name == data.PAST_COHORT)) is not None:
+        return
+    init_keys()
+    exam_day = datetime(2026, 10, 17, 1, 0, tzinfo=UTC)  # a Saturday, 09:00 in Wenzhou
+    with clock.travel(exam_day - timedelta(days=30)):
+        cohort = create_cohort(
+            trade, CohortData(data.PAST_COHORT, 5, 60, "", [users["trainer"].id])
+        )
+        db.session.add(Enrolment(cohort=cohort, user=users["worker"], gender="女"))
+        db.session.flush()
+    with clock.travel(exam_day):
+        session = schedule_session(
+            cohort,
+            exam_day,
+            exam_day + timedelta(hours=2),
+            duration_minutes=90,
+            blueprint=blueprint,
+        )
+        attempt = start_attempt(session, users["worker"])
+        choose = random.Random(2026)
+        for item in attempt.items:  # about nine answers in ten right
+            right = list(item.version.correct)
+            wrong = [o["key"] for o in item.version.display_options if [o["key"]] != right][:1]
+            save_answer(attempt, item.question_id, right if choose.random() < 0.9 else wrong)
+    with clock.travel(exam_day + timedelta(minutes=71)):
+        submit_attempt(attempt)
+        record_practical_score(session, users["worker"], users["examiner"], 86)
+    with clock.travel(exam_day + timedelta(days=2)):
+        publish_results(session, 5)
+    with clock.travel(exam_day + timedelta(days=12)):
+        finalize_results(session)
+    with clock.travel(exam_day + timedelta(days=13)):
+        for certificate in iter_issue_session(session):
+            report["created"].append(f"certificate {certificate.number}")
     report["created"].append(f"class {cohort.name}")
 
 

@@ -2,6 +2,7 @@ import sqlalchemy as sa
 
 from certify.accounts.models import Role, User
 from certify.catalog.models import Trade
+from certify.certificates.models import Certificate
 from certify.demo import data
 from certify.extensions import db
 
@@ -83,6 +84,10 @@ def test_demo_load_is_idempotent_and_trades_list_shows_both(app, client, login):
     assert "already loaded" in second.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Trade)) == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == len(data.ACCOUNTS)
+    # the finished class left the demo worker one signed certificate, issued in October
+    (certificate,) = db.session.scalars(sa.select(Certificate)).all()
+    assert certificate.holder.username == "worker" and certificate.issued_on.month == 10
+    assert certificate.theory >= 60 and certificate.practical == 86
 
     listing = runner.invoke(args=["trades", "list"]).output.splitlines()
     assert listing == [
