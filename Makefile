@@ -50,9 +50,11 @@ test: setup
 
 # Exam-day load: 500 workers start within a minute and autosave (bench/README.md).
 # SQLite by default; DATABASE_URL=postgresql://... for PostgreSQL (its public schema is reset).
-# Quick run: make bench BENCH_ARGS="--candidates 50 --ramp-seconds 5"
+# Then certificate rendering (bench/certificates.py, always on a temporary SQLite file).
+# Quick run: make bench BENCH_ARGS="--candidates 50 --ramp-seconds 5" CERT_BENCH_ARGS="--batch 100"
 bench: setup
 	$(BIN)/python bench/exam_load.py $(BENCH_ARGS)
+	$(BIN)/python bench/certificates.py $(CERT_BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
