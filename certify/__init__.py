@@ -73,6 +73,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     from certify.accounts.views import bp as accounts_bp
     from certify.api.views import bp as api_bp
+    from certify.audit.views import bp as audit_bp
     from certify.banks.views import bp as banks_bp
     from certify.catalog.views import bp as catalog_bp
     from certify.certificates.views import bp as certificates_bp
@@ -92,10 +93,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exams_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(verification_bp)
+    app.register_blueprint(audit_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from certify.accounts.cli import users_cli
+    from certify.audit.cli import audit_cli
     from certify.banks.cli import banks_cli, blueprints_cli
     from certify.catalog.cli import trades_cli
     from certify.certificates.cli import certificates_cli, keys_cli
@@ -114,6 +117,7 @@ def _register_cli(app: Flask) -> None:
         results_cli,
         certificates_cli,
         keys_cli,
+        audit_cli,
     ):
         app.cli.add_command(group)
 

@@ -19,6 +19,7 @@ from certify.cohorts.models import (
     Enrolment,
     cohort_trainers,
 )
+from certify.endorsement.models import BatchItem, EndorsementBatch
 from certify.exams.models import (
     ApiToken,
     Attempt,
@@ -31,6 +32,7 @@ from certify.exams.models import (
     Result,
     SessionOverride,
 )
+from certify.notifications.models import Notification
 from certify.training.models import (
     Material,
     MockAttempt,
@@ -46,6 +48,7 @@ __all__ = [
     "AttemptItem",
     "AuditEvent",
     "BankImport",
+    "BatchItem",
     "BlueprintQuota",
     "BlueprintSection",
     "Certificate",
@@ -53,6 +56,7 @@ __all__ = [
     "Cohort",
     "CohortSession",
     "EligibilityRule",
+    "EndorsementBatch",
     "Enrolment",
     "ExamBlueprint",
     "ExamSession",
@@ -60,6 +64,7 @@ __all__ = [
     "Material",
     "MockAttempt",
     "MockPaperItem",
+    "Notification",
     "Objection",
     "PracticalScore",
     "PracticeAnswer",

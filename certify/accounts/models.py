@@ -52,6 +52,7 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(64), default="")
     id_number: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(254))  # for notifications, optional
     role: Mapped[Role] = mapped_column(
         sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
