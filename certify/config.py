@@ -89,6 +89,17 @@ ISSUER_DEFAULTS = {
     "VERIFY_LOOKUP_LIMIT": "20 per minute;200 per day",
 }
 ISSUER_SETTINGS = (*ISSUER_DEFAULTS, "SIGNING_KEY_DIR", "CERTIFICATE_DIR")
+# SMTP for notification email (certify/notifications/mail.py); no MAIL_SERVER, no email.
+MAIL_SETTINGS = (
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_USE_SSL",
+    "MAIL_USE_TLS",
+    "MAIL_FROM",
+    "MAIL_SEND_AFTER_REQUEST",
+)
 
 
 def normalise_database_url(url: str) -> str:
@@ -148,4 +159,5 @@ def load_settings(
         redis_url=env_vars.get("REDIS_URL") or None,
         instance_path=instance,
         issuer={key: env_vars[key] for key in ISSUER_SETTINGS if env_vars.get(key)},
+        extra={key: env_vars[key] for key in MAIL_SETTINGS if env_vars.get(key)},
     )
