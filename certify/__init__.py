@@ -79,7 +79,9 @@ def _register_blueprints(app: Flask) -> None:
     from certify.certificates.views import bp as certificates_bp
     from certify.cohorts.views import bp as cohorts_bp
     from certify.core.views import bp as core_bp
+    from certify.endorsement.views import bp as endorsement_bp
     from certify.exams.views import bp as exams_bp
+    from certify.notifications.views import bp as notifications_bp
     from certify.training.views import bp as training_bp
     from certify.verification.views import bp as verification_bp
 
@@ -93,7 +95,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exams_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(verification_bp)
+    app.register_blueprint(endorsement_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -104,7 +108,9 @@ def _register_cli(app: Flask) -> None:
     from certify.certificates.cli import certificates_cli, keys_cli
     from certify.cohorts.cli import cohorts_cli
     from certify.demo.cli import demo_cli
+    from certify.endorsement.cli import endorsement_cli
     from certify.exams.cli import exams_cli, results_cli
+    from certify.notifications.cli import notifications_cli
 
     for group in (
         users_cli,
@@ -117,7 +123,9 @@ def _register_cli(app: Flask) -> None:
         results_cli,
         certificates_cli,
         keys_cli,
+        endorsement_cli,
         audit_cli,
+        notifications_cli,
     ):
         app.cli.add_command(group)
 

@@ -27,7 +27,7 @@ from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade, list_trades
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, Problem, ValidationFailed
-from certify.core.forms import show_problems
+from certify.core.forms import page_number, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.extensions import db
 
@@ -75,7 +75,7 @@ def bank(code: str):
         difficulty=args.get("difficulty", type=int),
         status=QuestionStatus(status) if status in set(QuestionStatus) else None,
         search=args.get("q", ""),
-        page=args.get("page", 1, type=int),
+        page=page_number(args),
     )
     page = services.search_questions(trade, flt)
     blueprints = bp_services.list_blueprints(trade)

@@ -98,7 +98,7 @@ def allocate_number(trade: Trade, level: int | None, issued_on: date) -> str:
     }
     head = template[: template.index("{serial")]
     prefix = head.format(**values)
-    serial = _next_serial(prefix)
+    serial = next_serial(prefix)
     spec = template[template.index("{serial") :]
     number = prefix + spec.format(serial=serial)
     width = _serial_width(spec)
@@ -116,7 +116,8 @@ def _serial_width(spec: str) -> int | None:
     return None
 
 
-def _next_serial(prefix: str) -> int:
+def next_serial(prefix: str) -> int:
+    """The next serial under `prefix` (1 for a new one), atomically, in the caller's transaction."""
     dialect = db.engine.dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CertificateSerial)
     statement = (

@@ -185,6 +185,25 @@ def session_certificates(session: ExamSession) -> list[Certificate]:
     )
 
 
+def enrolments_for(certificates: list[Certificate]) -> dict[int, Enrolment]:
+    """Certificate id → the holder's enrolment in the class that sat the exam (花名册 fields)."""
+    by_result = {c.result_id: c.id for c in certificates}
+    if not by_result:
+        return {}
+    rows = db.session.execute(
+        sa.select(Result.id, Enrolment)
+        .join(ExamSession, ExamSession.id == Result.session_id)
+        .join(
+            Enrolment,
+            sa.and_(
+                Enrolment.cohort_id == ExamSession.cohort_id, Enrolment.user_id == Result.user_id
+            ),
+        )
+        .where(Result.id.in_(by_result))
+    )
+    return {by_result[result_id]: enrolment for result_id, enrolment in rows}
+
+
 def read_pdf(certificate: Certificate) -> bytes:
     """The stored bytes, checked against the recorded hash before they leave."""
     path = pdf_path(certificate)

@@ -39,7 +39,7 @@ from certify.certificates.models import STATUS_LABELS, Certificate, CertificateS
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from certify.core.forms import show_problems
+from certify.core.forms import page_number, safe_next, show_problems
 from certify.core.pdf import qr_data_uri
 from certify.exams.models import ExamSession, Result, ResultStatus
 from certify.exams.services import get_session
@@ -382,7 +382,7 @@ def session_zip(session_id: int):
 def certificate_list():
     query = (request.args.get("q") or "").strip()[:64]
     status = request.args.get("status", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args)
     select = sa.select(Certificate).order_by(Certificate.created_at.desc(), Certificate.id.desc())
     if query:
         like = f"%{query}%"
@@ -472,16 +472,35 @@ def certificate_detail(number: str):
 
 
 @bp.post("/<number>/revoke")
-@role_required(Role.ADMIN)
+@role_required(Role.ADMIN, Role.HR)
 def revoke(number: str):
+    """Admins revoke from the detail page; the bureau's reviewers (hr) from the endorsement
+    pages, which send `next` to return to (they have no detail page: problems are flashed)."""
     certificate = _certificate(number)
     form = RevokeForm(prefix="revoke")
+    reviewer = current_user.role is Role.HR
+    back = (
+        safe_next(request.form.get("next"), url_for("endorsement.inbox"))
+        if reviewer
+        else url_for("certificates.certificate_detail", number=certificate.number)
+    )
     if not form.validate_on_submit():
+        if reviewer:
+            for errors in form.errors.values():
+                for error in errors:
+                    flash(str(error), "error")
+            return redirect(back)
         return _detail(certificate, form, ReissueForm(prefix="reissue"), 422)
     try:
-        services.revoke_certificate(certificate.number, form.reason.data, actor=current_user)
+        services.revoke_certificate(
+            certificate.number, form.reason.data, actor=current_user._get_current_object()
+        )
     except ValidationFailed as exc:
         db.session.rollback()
+        if reviewer:
+            for problem in exc.problems:
+                flash(problem.message, "error")
+            return redirect(back)
         show_problems(form, exc)
         return _detail(certificate, form, ReissueForm(prefix="reissue"), 422)
     except DomainError as exc:
@@ -490,7 +509,7 @@ def revoke(number: str):
     else:
         db.session.commit()
         flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
-    return redirect(url_for("certificates.certificate_detail", number=certificate.number))
+    return redirect(back)
 
 
 @bp.post("/<number>/reissue")

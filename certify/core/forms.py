@@ -24,3 +24,13 @@ def safe_next(target: str | None, default: str) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+MAX_PAGE = 10_000
+
+
+def page_number(args) -> int:
+    """The `page` query argument, kept between 1 and MAX_PAGE: a huge page number would
+    overflow the database's OFFSET and answer 500 instead of an empty page."""
+    page = args.get("page", 1, type=int) or 1
+    return min(max(page, 1), MAX_PAGE)

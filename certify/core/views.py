@@ -9,10 +9,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from certify.accounts.models import Role
 from certify.accounts.services import set_locale
 from certify.cohorts.services import worker_cohorts
 from certify.core.errors import DomainError
 from certify.core.i18n import SUPPORTED_LOCALES
+from certify.endorsement import deadlines
+from certify.endorsement.services import batch_counts
 from certify.exams.services import sessions_to_score
 from certify.extensions import db, limiter
 
@@ -25,10 +28,14 @@ DATABASE_NAMES = {"sqlite": "sqlite", "postgresql": "postgresql"}
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
+    admin, reviewer = current_user.role is Role.ADMIN, current_user.role is Role.HR
     return render_template(
         "core/home.html",
         my_cohorts=worker_cohorts(current_user),
         to_score=sessions_to_score(current_user),
+        batch_counts=batch_counts() if admin else None,
+        late_deadlines=deadlines.flagged_deadlines() if admin else [],
+        review_inbox=deadlines.review_inbox() if reviewer else [],
     )
 
 

@@ -404,3 +404,9 @@ def test_the_register_searches_filters_and_pages(client, login, admin, certifica
     assert "REVOKED0001" in revoked and "TEST000001" not in revoked
     assert client.get("/certificates/?status=nonsense&page=-3").status_code == 200
     assert client.get("/certificates/?page=99").status_code == 200
+
+
+def test_a_huge_page_number_is_an_empty_page_not_an_error(client, login, admin):
+    login("boss")
+    for page in ("99999999999999999999999", "-5", "x"):
+        assert client.get(f"/certificates/?page={page}").status_code == 200

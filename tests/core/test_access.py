@@ -28,6 +28,8 @@ ROUTE_ARGS = {
     "attempt_id": "1",
     "result_id": "1",
     "number": "S000033030001265000001",
+    "notification_id": "1",
+    "batch_id": "1",
 }
 
 

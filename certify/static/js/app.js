@@ -43,3 +43,13 @@ document.addEventListener("submit", function (event) {
     window.sessionStorage.removeItem(prefix + "autosubmit");
   } catch (e) { /* storage unavailable: nothing was kept */ }
 })();
+
+// "Select all / none" links for a form's checkboxes (the endorsement submit page).
+document.querySelectorAll("[data-select]").forEach(function (link) {
+  link.addEventListener("click", function (event) {
+    var form = link.closest("form") || document;
+    event.preventDefault();
+    var on = link.getAttribute("data-select") === "all";
+    form.querySelectorAll("input[name=numbers]").forEach(function (box) { box.checked = on; });
+  });
+});

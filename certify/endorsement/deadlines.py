@@ -1,0 +1,341 @@
+"""Deadlines counted in working days: the office's per exam session, the bureau's per batch.
+
+After an exam the office must make the results final within RESULTS_DEADLINE_WORKING_DAYS
+(default 10) working days of the session's close, and hand the certificates to the bureau
+within SUBMISSION_DEADLINE_WORKING_DAYS (default 5) more. The bureau reviews a batch by its
+review_due_at. Office deadlines are whole days: a deadline falls at the end of its local
+(Wenzhou) day, so "due today" never turns "late" at lunchtime.
+
+Working days are Monday to Friday, as in results.services.add_working_days; public holidays
+are not known here (raise the limits in the config when a period spans one).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from certify.certificates.models import Certificate, CertificateStatus
+from certify.core import clock
+from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
+from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.extensions import db
+from certify.results.services import add_working_days
+
+DEFAULT_RESULTS_DAYS = 10
+DEFAULT_SUBMISSION_DAYS = 5
+DUE_SOON_WORKING_DAYS = 2
+
+
+class Stage(enum.StrEnum):
+    RESULTS = "results"
+    SUBMISSION = "submission"
+
+
+class DeadlineState(enum.StrEnum):
+    LATE = "late"
+    DUE_SOON = "due_soon"
+    OPEN = "open"
+    DONE_LATE = "done_late"
+    DONE = "done"
+
+
+STAGE_LABELS = {
+    Stage.RESULTS: _l("Results final"),
+    Stage.SUBMISSION: _l("Certificates submitted to the bureau"),
+}
+STATE_LABELS = {
+    DeadlineState.LATE: _l("Late"),
+    DeadlineState.DUE_SOON: _l("Due soon"),
+    DeadlineState.OPEN: _l("On track"),
+    DeadlineState.DONE_LATE: _l("Done late"),
+    DeadlineState.DONE: _l("Done"),
+}
+# Most urgent first: how lists are sorted and which state a session shows.
+URGENCY = list(DeadlineState)
+FLAGGED = frozenset({DeadlineState.LATE, DeadlineState.DUE_SOON})
+
+
+# --- counting working days -------------------------------------------------------------
+
+
+def _weekdays_up_to(day: date) -> int:
+    """Mon–Fri days from 0001-01-01 (a Monday) to day, inclusive."""
+    n = day.toordinal()
+    return 5 * (n // 7) + min(n % 7, 5)
+
+
+def working_days_between(start: date | datetime, end: date | datetime) -> int:
+    """Working days after start's local day, up to and including end's; negative when end
+    comes first. Friday to Monday is 1; Saturday to Sunday is 0."""
+    return _weekdays_up_to(_local_day(end)) - _weekdays_up_to(_local_day(start))
+
+
+def _local_day(moment: date | datetime) -> date:
+    return clock.local(moment).date() if isinstance(moment, datetime) else moment
+
+
+def _config_days(name: str, default: int) -> int:
+    """A limit from the config; a missing or unreadable value falls back to the default."""
+    try:
+        days = int(current_app.config.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return max(days, 0)
+
+
+def results_limit() -> int:
+    return _config_days("RESULTS_DEADLINE_WORKING_DAYS", DEFAULT_RESULTS_DAYS)
+
+
+def submission_limit() -> int:
+    return _config_days("SUBMISSION_DEADLINE_WORKING_DAYS", DEFAULT_SUBMISSION_DAYS)
+
+
+# --- one deadline ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    stage: Stage
+    due_on: date
+    done_on: date | None
+    state: DeadlineState
+    working_days_left: int  # negative once late; meaningless when done
+
+    @property
+    def label(self) -> str:
+        return str(STAGE_LABELS[self.stage])
+
+    @property
+    def state_label(self) -> str:
+        return str(STATE_LABELS[self.state])
+
+    @property
+    def flagged(self) -> bool:
+        return self.state in FLAGGED
+
+
+def judge(stage: Stage, due_on: date, done_on: date | None, today: date) -> Deadline:
+    """Where one deadline stands on `today`."""
+    left = working_days_between(today, due_on)
+    if done_on is not None:
+        state = DeadlineState.DONE if done_on <= due_on else DeadlineState.DONE_LATE
+    elif today > due_on:
+        state = DeadlineState.LATE
+    elif left <= DUE_SOON_WORKING_DAYS:
+        state = DeadlineState.DUE_SOON
+    else:
+        state = DeadlineState.OPEN
+    return Deadline(stage, due_on, done_on, state, left)
+
+
+# --- the office's deadlines per exam session -------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """How far a session has come after the exam (what the deadlines are judged on)."""
+
+    results: int = 0
+    final: int = 0
+    finalized_at: datetime | None = None
+    final_passes: int = 0
+    passes_without_certificate: int = 0
+    certificates_waiting: int = 0  # issued, not yet handed to the bureau
+    last_submitted_at: datetime | None = None
+
+    @property
+    def results_done(self) -> bool:
+        return self.results > 0 and self.final == self.results
+
+    @property
+    def submission_done(self) -> bool:
+        return (
+            self.results_done
+            and self.passes_without_certificate == 0
+            and self.certificates_waiting == 0
+        )
+
+
+@dataclass(frozen=True)
+class SessionDeadlines:
+    session: ExamSession
+    closed_on: date
+    working_days_since: int
+    progress: SessionProgress
+    results: Deadline
+    submission: Deadline
+
+    @property
+    def stages(self) -> tuple[Deadline, Deadline]:
+        return self.results, self.submission
+
+    @property
+    def state(self) -> DeadlineState:
+        """The most urgent of the two stages."""
+        return min((d.state for d in self.stages), key=URGENCY.index)
+
+    @property
+    def state_label(self) -> str:
+        return str(STATE_LABELS[self.state])
+
+    @property
+    def flagged(self) -> bool:
+        return self.state in FLAGGED
+
+    @property
+    def done(self) -> bool:
+        return self.state in (DeadlineState.DONE, DeadlineState.DONE_LATE)
+
+
+def deadlines_for(
+    session: ExamSession, progress: SessionProgress, now: datetime | None = None
+) -> SessionDeadlines:
+    """Both deadlines of one session, from its close and what has been done since."""
+    now = now or clock.now()
+    today = clock.local(now).date()
+    results_due = _local_day(add_working_days(session.closes_at, results_limit()))
+    submission_due = _local_day(
+        add_working_days(session.closes_at, results_limit() + submission_limit())
+    )
+    results_done_on = _local_day(progress.finalized_at) if progress.results_done else None
+    submitted_on = None
+    if progress.submission_done:
+        # No passes at all: nothing to submit, so the stage ends with the results.
+        moment = progress.last_submitted_at if progress.final_passes else progress.finalized_at
+        submitted_on = _local_day(moment or now)
+    return SessionDeadlines(
+        session=session,
+        closed_on=_local_day(session.closes_at),
+        working_days_since=max(working_days_between(session.closes_at, now), 0),
+        progress=progress,
+        results=judge(Stage.RESULTS, results_due, results_done_on, today),
+        submission=judge(Stage.SUBMISSION, submission_due, submitted_on, today),
+    )
+
+
+def session_deadlines(
+    now: datetime | None = None, include_done: bool = False
+) -> list[SessionDeadlines]:
+    """Every closed exam session's deadlines, most urgent first (finished ones on request)."""
+    now = now or clock.now()
+    sessions = list(
+        db.session.scalars(
+            sa.select(ExamSession)
+            .where(ExamSession.closes_at <= now)
+            .order_by(ExamSession.closes_at, ExamSession.id)
+        )
+    )
+    progress = session_progress([s.id for s in sessions])
+    rows = [deadlines_for(s, progress.get(s.id, SessionProgress()), now) for s in sessions]
+    if not include_done:
+        rows = [row for row in rows if not row.done]
+    return sorted(rows, key=_urgency)
+
+
+def flagged_deadlines(now: datetime | None = None) -> list[SessionDeadlines]:
+    """What the admin's home page warns about: late, or due within two working days."""
+    return [row for row in session_deadlines(now) if row.flagged]
+
+
+def _urgency(row: SessionDeadlines) -> tuple[int, date]:
+    pending = [d.due_on for d in row.stages if d.done_on is None] or [row.submission.due_on]
+    return URGENCY.index(row.state), min(pending)
+
+
+def session_progress(session_ids: list[int]) -> dict[int, SessionProgress]:
+    """Results, certificates and submissions per session, in four grouped queries."""
+    if not session_ids:
+        return {}
+    final = Result.status == ResultStatus.FINAL
+    final_pass = sa.and_(final, Result.passed.is_(True))
+    results = db.session.execute(
+        sa.select(
+            Result.session_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((final, 1), else_=0)),
+            sa.func.max(Result.finalized_at),
+            sa.func.sum(sa.case((final_pass, 1), else_=0)),
+        )
+        .where(Result.session_id.in_(session_ids))
+        .group_by(Result.session_id)
+    )
+    has_certificate = sa.select(Certificate.id).where(Certificate.result_id == Result.id).exists()
+    missing = dict(
+        db.session.execute(
+            sa.select(Result.session_id, sa.func.count())
+            .where(Result.session_id.in_(session_ids), final_pass, ~has_certificate)
+            .group_by(Result.session_id)
+        ).all()
+    )
+    waiting = dict(
+        db.session.execute(
+            sa.select(Result.session_id, sa.func.count())
+            .join(Certificate, Certificate.result_id == Result.id)
+            .where(
+                Result.session_id.in_(session_ids),
+                Certificate.status == CertificateStatus.ISSUED,
+            )
+            .group_by(Result.session_id)
+        ).all()
+    )
+    submitted = dict(
+        db.session.execute(
+            sa.select(Result.session_id, sa.func.max(EndorsementBatch.submitted_at))
+            .join(Certificate, Certificate.result_id == Result.id)
+            .join(BatchItem, BatchItem.certificate_id == Certificate.id)
+            .join(EndorsementBatch, EndorsementBatch.id == BatchItem.batch_id)
+            .where(Result.session_id.in_(session_ids))
+            .group_by(Result.session_id)
+        ).all()
+    )
+    found = {}
+    for session_id, total, n_final, finalized_at, passes in results:
+        found[session_id] = SessionProgress(
+            results=total,
+            final=int(n_final or 0),
+            finalized_at=finalized_at,
+            final_passes=int(passes or 0),
+            passes_without_certificate=missing.get(session_id, 0),
+            certificates_waiting=waiting.get(session_id, 0),
+            last_submitted_at=submitted.get(session_id),
+        )
+    return found
+
+
+# --- the bureau's deadline per batch ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    batch: EndorsementBatch
+    overdue: bool
+    working_days_left: int
+    pending: int
+
+
+def review_inbox(now: datetime | None = None) -> list[InboxRow]:
+    """Batches awaiting the bureau's review, the one due first on top."""
+    now = now or clock.now()
+    batches = db.session.scalars(
+        sa.select(EndorsementBatch)
+        .where(EndorsementBatch.status == BatchStatus.SUBMITTED)
+        .order_by(EndorsementBatch.review_due_at, EndorsementBatch.id)
+        .options(selectinload(EndorsementBatch.items))
+    )
+    return [
+        InboxRow(
+            batch=batch,
+            overdue=now > batch.review_due_at,
+            working_days_left=working_days_between(now, batch.review_due_at),
+            pending=sum(1 for item in batch.items if item.decision is Decision.PENDING),
+        )
+        for batch in batches
+    ]

@@ -1,0 +1,164 @@
+"""The package a batch is submitted in: the roster workbook, every PDF, and a signed manifest.
+
+The bureau (or anyone it passes the package to) can check it without us: every file is listed
+in manifest.json with its SHA-256, and the manifest is signed with the issuing body's key,
+published at /.well-known/jwks.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from certify.certificates.models import Certificate
+from certify.certificates.services import enrolments_for, read_pdf
+from certify.certificates.signing import (
+    b64url,
+    keys_from_jwks,
+    sign_bytes,
+    unb64url,
+)
+from certify.core import clock
+
+MANIFEST = "manifest.json"
+ROSTER = "评价结果汇总表.xlsx"
+MANIFEST_LABEL = b"certify-batch-manifest-v1\n"
+ROSTER_COLUMNS = (
+    "序号",
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "性别",
+    "民族",
+    "文化程度",
+    "工作单位",
+    "职业/工种",
+    "等级",
+    "理论知识成绩",
+    "操作技能成绩",
+    "评定结果",
+    "证书编号",
+    "发证日期",
+)
+
+
+@dataclass(frozen=True)
+class Package:
+    data: bytes
+    sha256: str
+    key_id: str
+    signature: str
+
+
+def _canonical(manifest: dict) -> bytes:
+    unsigned = {k: v for k, v in manifest.items() if k not in ("key_id", "signature")}
+    return MANIFEST_LABEL + json.dumps(
+        unsigned, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def build_package(reference: str, issuer: str, certificates: list[Certificate]) -> Package:
+    files: dict[str, bytes] = {ROSTER: roster_workbook(certificates)}
+    for certificate in certificates:
+        files[f"certificates/{certificate.number}.pdf"] = read_pdf(certificate)
+    manifest = {
+        "type": "certify-endorsement-batch-v1",
+        "batch": reference,
+        "issuer": issuer,
+        "created_at": clock.now().isoformat(),
+        "certificates": [
+            {"number": c.number, "holder": c.holder_name, "pdf_sha256": c.pdf_sha256}
+            for c in certificates
+        ],
+        "files": [
+            {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in files.items()
+        ],
+    }
+    key_id, signature = sign_bytes(_canonical(manifest))
+    manifest["key_id"], manifest["signature"] = key_id, b64url(signature)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+        for name, data in files.items():
+            # PDFs are compressed already; storing them keeps packing fast.
+            kind = zipfile.ZIP_STORED if name.endswith(".pdf") else zipfile.ZIP_DEFLATED
+            archive.writestr(name, data, compress_type=kind)
+    data = buffer.getvalue()
+    return Package(data, hashlib.sha256(data).hexdigest(), key_id, manifest["signature"])
+
+
+def check_package(data: bytes, jwks: dict) -> list[str]:
+    """What is wrong with a package (an empty list when every hash and the signature hold)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        manifest = json.loads(archive.read(MANIFEST))
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        return ["not a batch package: no readable manifest.json"]
+    problems = []
+    key = keys_from_jwks(jwks).get(manifest.get("key_id", ""))
+    try:
+        if key is None:
+            problems.append(f"unknown signing key {manifest.get('key_id')!r}")
+        else:
+            key.verify(unb64url(manifest.get("signature", "")), _canonical(manifest))
+    except Exception:  # InvalidSignature, or a malformed signature
+        problems.append("the manifest's signature does not match")
+    listed = {entry["name"] for entry in manifest.get("files", [])}
+    for entry in manifest.get("files", []):
+        try:
+            content = archive.read(entry["name"])
+        except KeyError:
+            problems.append(f"{entry['name']}: missing")
+            continue
+        if hashlib.sha256(content).hexdigest() != entry["sha256"]:
+            problems.append(f"{entry['name']}: changed (SHA-256 differs)")
+    extra = sorted(set(archive.namelist()) - listed - {MANIFEST})
+    problems.extend(f"{name}: not in the manifest" for name in extra)
+    return problems
+
+
+def roster_workbook(certificates: list[Certificate]) -> bytes:
+    """评价结果汇总表 / 花名册 with the Zhejiang registration fields, scores and numbers."""
+    enrolments = enrolments_for(certificates)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "评价结果汇总表"
+    sheet.append(ROSTER_COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, c in enumerate(certificates, start=1):
+        e = enrolments.get(c.id)
+        sheet.append(
+            [
+                index,
+                c.holder_name,
+                c.id_type,
+                c.id_number,
+                getattr(e, "gender", None) or "",
+                getattr(e, "ethnicity", None) or "",
+                getattr(e, "education", None) or "",
+                getattr(e, "employer", None) or "",
+                c.trade_name,
+                c.level_name,
+                c.theory if c.theory is not None else "",
+                c.practical if c.practical is not None else "",
+                "合格",
+                c.number,
+                c.issued_on.isoformat(),
+            ]
+        )
+    for column, width in zip(
+        "ABCDEFGHIJKLMNO", (6, 10, 12, 22, 6, 8, 10, 28, 14, 14, 12, 12, 10, 26, 12), strict=True
+    ):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

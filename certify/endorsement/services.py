@@ -1,0 +1,372 @@
+"""Submitting certificates to the bureau in batches, and recording the bureau's decisions.
+
+A submitted certificate is frozen: it cannot be submitted again, and the bureau decides on the
+exact bytes it was shown (each batch item keeps the PDF's hash). Only a reviewer (role hr)
+decides, only on a batch still awaiting review; each decision is signed, audited, and shows at
+once wherever the certificate is checked. A rejected certificate goes back to the office,
+which re-issues it and submits the new one in a new batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from certify.accounts.models import Role, User
+from certify.audit.services import record_event
+from certify.certificates.models import Certificate, CertificateStatus
+from certify.certificates.numbering import Issuer, next_serial
+from certify.certificates.services import certificate_dir, find_certificate
+from certify.certificates.signing import b64url, sign_bytes
+from certify.core import clock
+from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
+from certify.endorsement.package import build_package
+from certify.exams.models import ExamSession, Result
+from certify.extensions import db
+from certify.notifications.services import notify, notify_role
+from certify.results.services import add_working_days
+
+DECISION_LABEL = b"certify-endorsement-decision-v1\n"
+MAX_REASON = 500
+
+
+@dataclass
+class Decisions:
+    """What a reviewer decided: numbers to endorse (or all the rest), numbers to reject."""
+
+    endorse: set[str] = field(default_factory=set)
+    endorse_all: bool = False
+    reject: dict[str, str] = field(default_factory=dict)  # number → reason
+
+
+def submittable(session: ExamSession | None = None) -> list[Certificate]:
+    """Issued certificates not yet handed to the bureau (of one session, or all)."""
+    query = sa.select(Certificate).where(Certificate.status == CertificateStatus.ISSUED)
+    if session is not None:
+        query = query.join(Result, Result.id == Certificate.result_id).where(
+            Result.session_id == session.id
+        )
+    return list(db.session.scalars(query.order_by(Certificate.number)))
+
+
+def certificates_by_number(numbers: Iterable[str]) -> list[Certificate]:
+    found, missing = [], []
+    for number in numbers:
+        certificate = find_certificate(number)
+        (found if certificate else missing).append(certificate or number)
+    if missing:
+        raise ValidationFailed(
+            [
+                Problem("numbers", _("There is no certificate %(number)s.", number=n))
+                for n in missing
+            ]
+        )
+    return found
+
+
+def submit_batch(
+    certificates: list[Certificate],
+    actor: User,
+    session: ExamSession | None = None,
+    note: str = "",
+) -> EndorsementBatch:
+    """Freeze the certificates, pack them, and put the batch in the reviewers' inbox."""
+    certificates = sorted({c.id: c for c in certificates}.values(), key=lambda c: c.number)
+    if not certificates:
+        raise ValidationFailed([Problem("numbers", _("Choose at least one certificate."))])
+    not_ready = [c for c in certificates if c.status is not CertificateStatus.ISSUED]
+    if not_ready:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "numbers",
+                    _(
+                        "Certificate %(number)s is %(status)s; only issued certificates can be "
+                        "submitted.",
+                        number=c.number,
+                        status=c.status_label,
+                    ),
+                )
+                for c in not_ready
+            ]
+        )
+    now = clock.now()
+    year = clock.local(now).year
+    reference = f"PB{year}-{next_serial(f'PB{year}-'):04d}"
+    days = _config_days("ENDORSEMENT_REVIEW_WORKING_DAYS", 5)
+    batch = EndorsementBatch(
+        reference=reference,
+        session_id=session.id if session else None,
+        status=BatchStatus.SUBMITTED,
+        submitted_by_id=actor.id,
+        submitted_at=now,
+        review_due_at=add_working_days(now, days),
+        note=(note or "").strip()[:2000],
+    )
+    db.session.add(batch)
+    for certificate in certificates:
+        certificate.submit(now)
+        batch.items.append(BatchItem(certificate=certificate, pdf_sha256=certificate.pdf_sha256))
+        record_event(
+            "certificate.submitted",
+            certificate,
+            before={"status": "issued"},
+            after={"status": "submitted", "batch": reference},
+            actor=actor,
+        )
+    package = build_package(reference, Issuer.configured().name, certificates)
+    batch.package_path = _store_package(reference, package.data)
+    batch.package_sha256 = package.sha256
+    batch.manifest_key_id, batch.manifest_signature = package.key_id, package.signature
+    record_event(
+        "batch.submitted",
+        batch,
+        after={
+            "reference": reference,
+            "certificates": [c.number for c in certificates],
+            "package_sha256": package.sha256,
+        },
+        actor=actor,
+    )
+    notify_role(
+        Role.HR,
+        "batch_submitted",
+        link=f"/endorsement/batches/{batch.id}",
+        reference=reference,
+        count=len(certificates),
+        due=clock.local(batch.review_due_at).strftime("%Y-%m-%d"),
+    )
+    return batch
+
+
+def decide_batch(batch: EndorsementBatch, reviewer: User, decisions: Decisions) -> list[BatchItem]:
+    """Record the reviewer's decisions; returns the items decided now."""
+    if reviewer.role is not Role.HR:
+        raise Forbidden(
+            _("Only the bureau's reviewers can endorse or reject certificates."),
+            code="not_a_reviewer",
+        )
+    if batch.status is not BatchStatus.SUBMITTED:
+        raise Conflict(_("This batch is already decided."), code="batch_decided")
+    items = {item.certificate.number: item for item in batch.items}
+    problems = [
+        Problem("numbers", _("Certificate %(number)s is not in this batch.", number=number))
+        for number in sorted(set(decisions.endorse) | set(decisions.reject))
+        if number not in items
+    ]
+    both = set(decisions.endorse) & set(decisions.reject)
+    problems += [
+        Problem(
+            "numbers", _("Certificate %(number)s cannot be both endorsed and rejected.", number=n)
+        )
+        for n in sorted(both)
+    ]
+    for number, reason in decisions.reject.items():
+        if not (reason or "").strip():
+            problems.append(
+                Problem("reason", _("Say why certificate %(number)s is rejected.", number=number))
+            )
+        elif len(reason) > MAX_REASON:
+            problems.append(
+                Problem("reason", _("Keep the reason under %(n)d characters.", n=MAX_REASON))
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    endorse = set(decisions.endorse)
+    if decisions.endorse_all:
+        endorse |= {n for n, item in items.items() if item.decision is Decision.PENDING} - set(
+            decisions.reject
+        )
+    now = clock.now()
+    decided = []
+    for number in sorted(endorse | set(decisions.reject)):
+        item = items[number]
+        if item.decision is not Decision.PENDING:
+            if decisions.endorse_all and number not in decisions.endorse:
+                continue
+            raise Conflict(
+                _("Certificate %(number)s is already decided.", number=number),
+                code="already_decided",
+            )
+        if number in decisions.reject:
+            _reject(item, reviewer, decisions.reject[number].strip(), now)
+        else:
+            _endorse(item, reviewer, now)
+        decided.append(item)
+    if batch.close_if_complete(now):
+        counts = batch.counts()
+        record_event(
+            "batch.decided",
+            batch,
+            before={"status": "submitted"},
+            after={
+                "status": "decided",
+                "endorsed": counts[Decision.ENDORSED],
+                "rejected": counts[Decision.REJECTED],
+            },
+            actor=reviewer,
+        )
+        notify_role(
+            Role.ADMIN,
+            "batch_decided",
+            link=f"/endorsement/batches/{batch.id}",
+            reference=batch.reference,
+            endorsed=counts[Decision.ENDORSED],
+            rejected=counts[Decision.REJECTED],
+        )
+    return decided
+
+
+def _endorse(item: BatchItem, reviewer: User, now) -> None:
+    certificate = item.certificate
+    _check_unchanged(item)
+    body = Issuer.configured().endorser
+    item.decide(Decision.ENDORSED, reviewer, now)
+    certificate.endorse(body, now)
+    _sign_decision(item)
+    record_event(
+        "certificate.endorsed",
+        certificate,
+        before={"status": "submitted"},
+        after={"status": "endorsed", "by": body, "batch": item.batch.reference},
+        actor=reviewer,
+    )
+    notify(
+        [certificate.holder],
+        "certificate_endorsed",
+        link="/certificates/mine",
+        number=certificate.number,
+        trade=certificate.trade_name,
+        body=body,
+    )
+
+
+def _reject(item: BatchItem, reviewer: User, reason: str, now) -> None:
+    certificate = item.certificate
+    item.decide(Decision.REJECTED, reviewer, now, reason)
+    certificate.reject(reason, now)
+    _sign_decision(item)
+    record_event(
+        "certificate.rejected",
+        certificate,
+        before={"status": "submitted"},
+        after={"status": "rejected", "reason": reason, "batch": item.batch.reference},
+        actor=reviewer,
+    )
+    notify_role(
+        Role.ADMIN,
+        "certificate_rejected",
+        link=f"/certificates/{certificate.number}",
+        number=certificate.number,
+        reason=reason,
+    )
+
+
+def _check_unchanged(item: BatchItem) -> None:
+    if item.certificate.pdf_sha256 != item.pdf_sha256:
+        raise Conflict(
+            _(
+                "Certificate %(number)s changed after it was submitted; it cannot be endorsed.",
+                number=item.certificate.number,
+            ),
+            code="changed_since_submission",
+        )
+
+
+def decision_payload(item: BatchItem) -> bytes:
+    """What a decision's signature covers: which batch, certificate, bytes, verdict, who, when."""
+    return DECISION_LABEL + json.dumps(
+        {
+            "batch": item.batch.reference,
+            "number": item.certificate.number,
+            "pdf_sha256": item.pdf_sha256,
+            "decision": str(item.decision),
+            "reason": item.reason,
+            "reviewer": item.decided_by.username if item.decided_by else None,
+            "decided_at": item.decided_at.isoformat() if item.decided_at else None,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
+def _sign_decision(item: BatchItem) -> None:
+    key_id, signature = sign_bytes(decision_payload(item))
+    item.decision_key_id, item.decision_signature = key_id, b64url(signature)
+
+
+def _config_days(key: str, default: int) -> int:
+    """A number of working days from the configuration; a bad value falls back, never a 500."""
+    try:
+        return max(int(current_app.config.get(key, default)), 0)
+    except (TypeError, ValueError):
+        current_app.logger.warning(
+            "%s=%r is not a number of days; using %d", key, current_app.config.get(key), default
+        )
+        return default
+
+
+def get_batch(batch_id: int) -> EndorsementBatch:
+    batch = db.session.get(EndorsementBatch, batch_id)
+    if batch is None:
+        raise NotFound(_("There is no such batch."), code="batch_not_found")
+    return batch
+
+
+def batches(status: BatchStatus | None = None) -> list[EndorsementBatch]:
+    query = sa.select(EndorsementBatch).order_by(EndorsementBatch.submitted_at.desc())
+    if status is not None:
+        query = query.where(EndorsementBatch.status == status)
+    return list(db.session.scalars(query))
+
+
+def batch_counts() -> dict[BatchStatus, int]:
+    rows = db.session.execute(
+        sa.select(EndorsementBatch.status, sa.func.count()).group_by(EndorsementBatch.status)
+    )
+    counts = {status: 0 for status in BatchStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def package_path(batch: EndorsementBatch) -> Path:
+    return certificate_dir() / batch.package_path
+
+
+def read_package(batch: EndorsementBatch) -> bytes:
+    try:
+        data = package_path(batch).read_bytes()
+    except FileNotFoundError as exc:
+        raise NotFound(
+            _("The package of batch %(ref)s is missing from storage.", ref=batch.reference),
+            code="package_missing",
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != batch.package_sha256:
+        raise Conflict(
+            _(
+                "The stored package of batch %(ref)s does not match its record.",
+                ref=batch.reference,
+            ),
+            code="package_altered",
+        )
+    return data
+
+
+def _store_package(reference: str, data: bytes) -> str:
+    relative = Path("batches") / f"{reference}-{os.urandom(4).hex()}.zip"
+    path = certificate_dir() / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    return str(relative)
