@@ -145,3 +145,26 @@ def test_the_api_uses_the_full_path_for_errors(api, paper, frozen_clock):
     db.session.expire_all()
     assert db.session.get(type(attempt), attempt.id).status is AttemptStatus.GRADED
     assert timedelta(0) < frozen_clock.now() - attempt.deadline
+
+
+def test_a_save_after_a_database_restart_still_lands(api, paper):
+    """The fast path's pool does not ping: a dead connection must fall back, not fail."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("terminating server connections is a PostgreSQL test")
+    attempt, items, _single = paper
+    saves = [
+        (f"/attempts/{attempt.id}/answers/{item.question_id}", item.version.display_options[0])
+        for item in items[:2]
+    ]
+    assert api("PUT", saves[0][0], {"answer": [saves[0][1]["key"]]}).status_code == 200
+    db.session.close()  # the test's own connection goes back to the (pinging) pool
+    with db.engine.connect() as conn:  # what a restart does to every pooled connection
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    saved = api("PUT", saves[1][0], {"answer": [saves[1][1]["key"]]})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert set(stored(attempt.id)) == {items[0].question_id, items[1].question_id}
