@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from certify.config import Settings, load_settings
 
@@ -30,7 +31,14 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     _register_cli(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
+    _register_security_headers(app)
     return app
+
+
+def _register_security_headers(app: Flask) -> None:
+    from certify.core.security import init_security
+
+    init_security(app)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -70,7 +78,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` matches only ids an INTEGER column can hold: a bigger one names nothing
+    (404), where it would overflow SQLite's driver and answer 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     from certify.accounts.views import bp as accounts_bp
     from certify.api.views import bp as api_bp
     from certify.audit.views import bp as audit_bp
@@ -81,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from certify.core.views import bp as core_bp
     from certify.endorsement.views import bp as endorsement_bp
     from certify.exams.views import bp as exams_bp
+    from certify.jobs.views import bp as jobs_bp
     from certify.notifications.views import bp as notifications_bp
     from certify.training.views import bp as training_bp
     from certify.verification.views import bp as verification_bp
@@ -98,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(endorsement_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(jobs_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -110,6 +130,7 @@ def _register_cli(app: Flask) -> None:
     from certify.demo.cli import demo_cli
     from certify.endorsement.cli import endorsement_cli
     from certify.exams.cli import exams_cli, results_cli
+    from certify.jobs.cli import jobs_cli
     from certify.notifications.cli import notifications_cli
 
     for group in (
@@ -126,6 +147,7 @@ def _register_cli(app: Flask) -> None:
         endorsement_cli,
         audit_cli,
         notifications_cli,
+        jobs_cli,
     ):
         app.cli.add_command(group)
 

@@ -32,6 +32,7 @@ from certify.exams.models import (
     Result,
     SessionOverride,
 )
+from certify.jobs.models import Job
 from certify.notifications.models import Notification
 from certify.training.models import (
     Material,
@@ -60,6 +61,7 @@ __all__ = [
     "Enrolment",
     "ExamBlueprint",
     "ExamSession",
+    "Job",
     "KnowledgeArea",
     "Material",
     "MockAttempt",

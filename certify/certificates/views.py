@@ -44,12 +44,15 @@ from certify.core.pdf import qr_data_uri
 from certify.exams.models import ExamSession, Result, ResultStatus
 from certify.exams.services import get_session
 from certify.extensions import db
+from certify.jobs import services as jobs
+from certify.jobs.queue import queue_configured, usable_queue
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
 PAGE_BATCH_SIZE = 40  # about 15 s of rendering
 CHUNK_SIZE = 10  # certificates per "issue all" request: a PDF each, so keep requests short
 PER_PAGE = 50
+ISSUE_JOB = "issue_certificates"
 PRIVATE = {"Cache-Control": "private, no-store"}
 # What the history shows of an event's "after" record, and under which words.
 DETAIL_KEYS = {
@@ -256,6 +259,7 @@ def session_page(session_id: int):
     exam = get_session(session_id)
     pending = services.eligible_results(exam)
     total = _final_passes(exam)
+    job = jobs.latest_job(ISSUE_JOB, f"exam_session:{exam.id}")
     return render_template(
         "certificates/session.html",
         exam=exam,
@@ -263,14 +267,35 @@ def session_page(session_id: int):
         pending=pending,
         total=total,
         issued=total - len(pending),
+        issue_job=jobs.reconcile_job(job) if job else None,
+        background=usable_queue() is not None,
     )
 
 
 @bp.post("/sessions/<int:session_id>/issue")
 @role_required(Role.ADMIN)
 def issue_all(session_id: int):
-    """With `chunk=1` (the page's script): the next few, as JSON. Without: all, then back."""
+    """With a job queue: start (or find) the session's issue job, and show its progress.
+
+    Without one, `chunk=1` (the page's script) issues the next few and answers JSON; a plain
+    post issues a batch and comes back. A queue that stops answering falls back to the batch.
+    """
     exam = get_session(session_id)
+    if queue_configured() and not request.form.get("chunk"):
+        try:
+            jobs.start_job(ISSUE_JOB, {"session_id": exam.id}, current_user._get_current_object())
+        except jobs.QueueUnavailable:
+            db.session.rollback()
+            flash(
+                _(
+                    "The background queue is not available, so certificates are issued here, "
+                    "a batch at a time."
+                ),
+                "warning",
+            )
+        else:
+            flash(_("Issuing runs in the background; this page shows how far it got."), "info")
+            return redirect(url_for("certificates.session_page", session_id=exam.id))
     if request.form.get("chunk"):
         numbers, problems = _issue_some(exam, CHUNK_SIZE)
         remaining = len(services.eligible_results(exam))

@@ -1,0 +1,44 @@
+"""Work on a clock: overdue attempts are finalised every minute.
+
+With Redis, `flask --app wsgi jobs cron` runs RQ's own CronScheduler, which puts
+`expire_overdue_job` on the queue every minute for `jobs worker` to run (one cron process per
+deployment; a second one only repeats work that is safe to repeat). Without Redis, the
+same work runs from the system's cron instead:
+
+    * * * * *  cd /srv/certify && .venv/bin/flask --app wsgi exams expire-overdue
+"""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq.cron import CronScheduler
+
+from certify.exams.services import expire_overdue
+from certify.jobs.queue import QUEUE_NAME
+from certify.jobs.services import job_app
+
+EXPIRE_EVERY_SECONDS = 60
+# A minute's run that no worker took within two minutes is dropped: the next one does its work.
+EXPIRE_TTL_SECONDS = 120
+EXPIRE_TIMEOUT_SECONDS = 5 * 60
+
+
+def expire_overdue_job() -> int:
+    """RQ entry point: finalise attempts past their deadline; returns how many."""
+    with job_app().app_context():
+        return expire_overdue()
+
+
+def build_cron(connection: Redis) -> CronScheduler:
+    """RQ's scheduler with every timed job of the application registered."""
+    cron = CronScheduler(connection=connection)
+    cron.register(
+        expire_overdue_job,
+        QUEUE_NAME,
+        interval=EXPIRE_EVERY_SECONDS,
+        ttl=EXPIRE_TTL_SECONDS,
+        job_timeout=EXPIRE_TIMEOUT_SECONDS,
+        result_ttl=EXPIRE_EVERY_SECONDS * 10,
+        name="expire-overdue",
+    )
+    return cron
