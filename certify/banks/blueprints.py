@@ -26,8 +26,11 @@ from certify.banks.services import subtree_ids
 from certify.catalog.models import CertificateType, KnowledgeArea, Trade
 from certify.catalog.services import find_area_by_path, get_trade
 from certify.core import clock
-from certify.core.errors import NotFound, Problem, ValidationFailed
+from certify.core.errors import Conflict, NotFound, Problem, ValidationFailed
+from certify.core.references import count_references
 from certify.extensions import db
+
+BLUEPRINT_PARTS = frozenset({"blueprint_sections", "blueprint_quotas"})
 
 TOTAL_POINTS = Decimal(100)
 IDEAL_FACTOR = 2  # at least twice the questions a paper needs, so papers differ
@@ -195,6 +198,17 @@ def save_blueprint(
 
 
 def delete_blueprint(blueprint: ExamBlueprint, actor=None) -> None:
+    """Refused while an exam session or a mock exam was drawn from it: they must stay
+    reproducible (an appeal re-draws the paper from the blueprint and the seed)."""
+    usage = count_references({"exam_blueprints": [blueprint.id]}, skip=BLUEPRINT_PARTS)
+    if usage:
+        raise Conflict(
+            _(
+                "This blueprint was used by %(n)d exams or mock exams and cannot be deleted.",
+                n=sum(usage.values()),
+            ),
+            code="blueprint_in_use",
+        )
     record_event("blueprint.deleted", blueprint, before=export_blueprint(blueprint), actor=actor)
     db.session.delete(blueprint)
 

@@ -27,7 +27,7 @@ from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade, list_trades
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, Problem, ValidationFailed
-from certify.core.forms import page_number, show_problems
+from certify.core.forms import page_number, safe_next, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.extensions import db
 
@@ -320,7 +320,7 @@ def question_status(code: str, question_id: int, action: str):
     else:
         db.session.commit()
         flash(message, "success")
-    return redirect(request.form.get("next") or url_for("banks.bank", code=code))
+    return redirect(safe_next(request.form.get("next"), url_for("banks.bank", code=code)))
 
 
 # --- blueprints -------------------------------------------------------------------
@@ -459,7 +459,12 @@ def blueprint_export(code: str, blueprint_id: int):
 def blueprint_delete(code: str, blueprint_id: int):
     trade = _trade(code)
     blueprint = _blueprint_of(trade, blueprint_id)
-    bp_services.delete_blueprint(blueprint, actor=current_user)
+    try:
+        bp_services.delete_blueprint(blueprint, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("banks.blueprint_check", code=code, blueprint_id=blueprint.id))
     db.session.commit()
     flash(_("The blueprint is deleted."), "success")
     return redirect(url_for("banks.bank", code=code))

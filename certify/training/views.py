@@ -13,6 +13,7 @@ from certify.catalog.services import get_trade
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
+from certify.core.forms import safe_next
 from certify.extensions import db
 from certify.training import services
 from certify.training.models import Material, MaterialKind
@@ -142,7 +143,7 @@ def mastered(code: str, question_id: int):
     else:
         db.session.commit()
         flash(_("Marked as mastered. It leaves your wrong-answer book."), "success")
-    return redirect(request.form.get("next") or url_for("training.wrong_book", code=code))
+    return redirect(safe_next(request.form.get("next"), url_for("training.wrong_book", code=code)))
 
 
 @bp.get("/<code>/materials")

@@ -1,4 +1,7 @@
-"""The role decorator, checked against every role-protected route of the app."""
+"""The role decorator, checked against every role-protected route of the app.
+
+The full table (every rule, every role and anonymous, with real objects owned by someone
+else) is tests/security/test_access_table.py."""
 
 import re
 
@@ -30,6 +33,7 @@ ROUTE_ARGS = {
     "number": "S000033030001265000001",
     "notification_id": "1",
     "batch_id": "1",
+    "job_id": "1",
 }
 
 
