@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PO := certify/translations/zh/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
 PORT ?= 5000
+AXE := tests/e2e/node_modules/.installed
 
 .PHONY: setup run serve test lint format bench translations-update system-packages db demo clean
 
@@ -40,11 +41,25 @@ demo: db
 	else $(FLASK) demo load && touch instance/.demo-loaded; fi
 	@$(FLASK) keys init >/dev/null  # the signing key for certificates (kept in instance/keys)
 
+# Production: gunicorn (gunicorn.conf.py: 2 × cores + 1 workers, 4 threads each) on
+# DATABASE_URL and REDIS_URL, with CERTIFY_ENV=production (it refuses a missing SECRET_KEY).
+serve: setup
+	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL=postgresql://… (see docs/deploy.md)"; exit 1; }
+	@test -n "$$REDIS_URL" || echo "warning: no REDIS_URL: rate limits are per process and jobs run inline"
+	CERTIFY_ENV=production $(FLASK) db upgrade
+	CERTIFY_ENV=production $(FLASK) keys init >/dev/null
+	CERTIFY_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 run: demo
 	@echo "Certify is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: setup
+# axe-core for the accessibility tests, as pinned in tests/e2e/package-lock.json (never a CDN).
+$(AXE): tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/e2e --no-audit --no-fund && touch $@; \
+	else echo "warning: npm is missing, so the accessibility tests are skipped (make system-packages installs it)" >&2; fi
+
+test: setup $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -7,6 +7,9 @@ set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk fonts-arphic-uming fonts-wqy-zenhei)
 # The browser tests drive Debian's Chromium (never a downloaded browser build).
 packages+=(chromium)
+# The accessibility tests need npm to install axe-core (tests/e2e/package-lock.json); a Node.js
+# that is already there (e.g. from NodeSource) is kept.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # Debian's python3 needs its venv package to create .venv.
 py=${PYTHON:-python3}
 if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then

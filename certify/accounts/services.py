@@ -222,13 +222,20 @@ def find_user_by_login(login: str) -> User | None:
     return user
 
 
+def _wrong_login() -> str:
+    return _(
+        "The user name, ID number or password is not right. "
+        "Check them and try again; forgot the password? Ask your trainer."
+    )
+
+
 def authenticate(login: str, password: str) -> User:
     """The user these credentials belong to, or LoginFailed saying (in general terms) why not."""
     now = clock.now()
     config = current_app.config
     user = find_user_by_login(login)
     if user is None or not user.active:
-        raise LoginFailed(_("The user name, ID number or password is not right."))
+        raise LoginFailed(_wrong_login())
     if user.is_locked(now):
         raise AccountLocked(_locked_message(user, now))
     if not user.check_password(password or ""):
@@ -238,7 +245,7 @@ def authenticate(login: str, password: str) -> User:
         if locked:
             record_event("user.locked", user, after={"locked_until": user.locked_until.isoformat()})
             raise AccountLocked(_locked_message(user, now))
-        raise LoginFailed(_("The user name, ID number or password is not right."))
+        raise LoginFailed(_wrong_login())
     user.register_login(now)
     return user
 

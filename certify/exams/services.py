@@ -237,9 +237,15 @@ def start_attempt(session: ExamSession, user: User, access_code: str | None = No
     now = clock.now()
     opens, closes, extra = session.window_for(user.id)
     if now < opens:
-        raise Conflict(_("The exam has not opened yet."), code="not_open_yet")
+        raise Conflict(
+            _("The exam has not opened yet. Come back at the time on your exam notice."),
+            code="not_open_yet",
+        )
     if now >= closes:
-        raise Conflict(_("The exam is closed."), code="session_closed")
+        raise Conflict(
+            _("The exam is closed. If you missed it, ask your trainer about a re-sit."),
+            code="session_closed",
+        )
     if session.access_code and (access_code or "").strip().upper() != session.access_code.upper():
         raise ValidationFailed(
             [Problem("access_code", _("The access code is not right. Ask the proctor."))]

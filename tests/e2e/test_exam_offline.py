@@ -66,3 +66,39 @@ def test_answers_chosen_offline_arrive_when_the_network_returns(live_url, phone,
     assert db.session.scalar(sa.select(Attempt.status).where(Attempt.id == attempt_id)) is (
         AttemptStatus.GRADED
     )
+
+
+def _departures(attempt_id):
+    db.session.expire_all()
+    return db.session.get(Attempt, attempt_id).departures
+
+
+def test_a_reload_is_not_leaving_the_exam_but_going_elsewhere_is(live_url, phone, cohort, worker):
+    now = clock.now()
+    services.schedule_session(
+        cohort, now - timedelta(minutes=1), now + timedelta(hours=2), duration_minutes=60
+    )
+    db.session.commit()
+    page = phone
+    page.goto(f"{live_url}/login")
+    page.fill("#login", worker.id_number)
+    page.fill("#password", "my-own-pass-1")
+    page.click("button.primary")
+    page.goto(f"{live_url}/exams/")
+    page.click("text=开始考试")
+    page.wait_for_selector("#exam-form")
+    attempt_id = int(page.get_attribute("#exam-form", "data-attempt"))
+    exam_url = page.url
+
+    page.reload()
+    page.wait_for_selector("#exam-form")
+    page.wait_for_timeout(1500)  # time for any event to be sent
+    assert _departures(attempt_id) == 0
+
+    page.goto(f"{live_url}/healthz")  # somewhere else, in the same tab
+    page.wait_for_timeout(6000)  # longer than a reload takes
+    page.goto(exam_url)
+    page.wait_for_selector("#exam-form")
+    page.wait_for_function(f"() => fetch('/api/v1/attempts/{attempt_id}/result').then(() => true)")
+    page.wait_for_timeout(1500)
+    assert _departures(attempt_id) == 1

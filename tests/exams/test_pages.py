@@ -33,7 +33,7 @@ def test_a_worker_takes_the_exam_without_javascript(client, login, worker, exam)
     assert resumed.count("checked") >= 10
     done = client.post(page_url, data={**form, "action": "submit"}, follow_redirects=True)
     text = done.get_data(as_text=True)
-    assert "你答了 90 题中的 10 题" in text and "成绩公示后会显示在这里" in text
+    assert "共 90 题，你答了 10 题" in text and "成绩公示后会显示在这里" in text
     db.session.expire_all()
     assert db.session.get(Attempt, attempt.id).status is AttemptStatus.GRADED
 

@@ -83,6 +83,8 @@
   const FLAGS_KEY = "certify.exam." + attemptId + ".flags";
   const EVENTS_KEY = "certify.exam." + attemptId + ".events";
   const AUTO_KEY = "certify.exam." + attemptId + ".autosubmit"; // sessionStorage
+  const LEFT_KEY = "certify.exam." + attemptId + ".left"; // sessionStorage: when this page unloaded
+  const RELOAD_GRACE = 5000; // a reload, or a quick back-and-forward, is not leaving the exam
   const REQUEST_TIMEOUT = 8000;
   const RETRY_EVERY = 10000;
   const CHECKBOX_DEBOUNCE = 300;
@@ -698,8 +700,30 @@
   window.addEventListener("online", guard(() => { flushAll({ background: true }); }));
   window.addEventListener("offline", guard(() => { noteOffline(); }));
 
+  // Unloading the page (a reload, or going elsewhere in this tab) also hides it; that is not a
+  // departure by itself. The moment is kept, and the next load of the page decides: back
+  // within RELOAD_GRACE is a reload; later, the worker was away all that time.
+  let unloading = false;
+  const markUnloading = guard(() => {
+    unloading = true;
+    session.set(LEFT_KEY, new Date(serverTime()).toISOString());
+  });
+  window.addEventListener("beforeunload", markUnloading);
+  const cameBack = guard(() => {
+    unloading = false;
+    const leftAt = session.get(LEFT_KEY);
+    session.remove(LEFT_KEY);
+    if (leftAt && serverTime() - Date.parse(leftAt) > RELOAD_GRACE) {
+      events.push({ kind: "hidden", at: leftAt });
+      queueEvent("visible");
+    }
+  });
+  cameBack();
+
   document.addEventListener("visibilitychange", guard(() => {
-    if (document.visibilityState === "hidden") {
+    if (document.visibilityState === "hidden" && unloading) {
+      flushAll({ now: true, keepalive: true });
+    } else if (document.visibilityState === "hidden") {
       queueEvent("hidden");
       flushAll({ now: true, keepalive: true }); // the phone may freeze or close the page now
     } else if (document.visibilityState === "visible") {
@@ -714,9 +738,13 @@
   window.addEventListener("focus", guard((event) => {
     if (event.target === window && !inDialog()) { queueEvent("focus"); }
   }));
-  window.addEventListener("pagehide", guard(() => { flushAll({ now: true, keepalive: true }); }));
+  window.addEventListener("pagehide", guard(() => {
+    markUnloading();
+    flushAll({ now: true, keepalive: true });
+  }));
   window.addEventListener("pageshow", guard((event) => {
     if (!event.persisted) { return; }
+    cameBack();
     // Back from the browser's history cache (e.g. after a failed hand-in): usable again.
     submitting = false;
     formSent = false;
@@ -743,4 +771,87 @@
   if (offline()) { noteOffline(); }
   tick();
   flushAll();
+})();
+
+// ===== Keyboard and screen readers on the exam page (accessibility) =====================
+// - The question numbers are one Tab stop: arrow keys (and Home/End) move between them, Enter
+//   or a tap jumps to the question and puts the focus on its chosen (or first) answer.
+// - In a question, Tab reaches the answers; arrow keys move between the options of a
+//   single-choice question; Space or Enter chooses. Enter never sends the form from an answer
+//   or the flag (it used to reload the page with "Save").
+// - Each number says whether it is answered and flagged, not by colour only.
+(() => {
+  "use strict";
+
+  const form = document.getElementById("exam-form");
+  const nav = document.getElementById("navigator");
+  if (!form || !nav) { return; }
+  const links = Array.prototype.slice.call(nav.querySelectorAll("a[data-question]"));
+  const texts = document.getElementById("exam-texts");
+  const word = (name, fallback) => (texts && texts.getAttribute("data-" + name)) || fallback;
+  const ANSWERED = word("answered", "已答");
+  const UNANSWERED = word("unanswered", "未答");
+  const FLAGGED = word("flagged", "已标记");
+
+  function describe(link) {
+    const parts = [link.textContent.trim(), link.classList.contains("answered") ? ANSWERED : UNANSWERED];
+    if (link.classList.contains("flagged")) { parts.push(FLAGGED); }
+    const label = parts.join(" ");
+    if (link.getAttribute("aria-label") !== label) { link.setAttribute("aria-label", label); }
+  }
+  links.forEach(describe);
+  if (typeof MutationObserver === "function") {
+    new MutationObserver((changes) => {
+      changes.forEach((change) => { if (change.target.tagName === "A") { describe(change.target); } });
+    }).observe(nav, { subtree: true, attributes: true, attributeFilter: ["class"] });
+  }
+
+  // Roving tab stop over the numbers.
+  let current = 0;
+  function setCurrent(index, focus) {
+    if (!links.length) { return; }
+    current = Math.max(0, Math.min(links.length - 1, index));
+    links.forEach((link, i) => { link.tabIndex = i === current ? 0 : -1; });
+    if (focus) { links[current].focus(); }
+  }
+  setCurrent(0, false);
+  nav.addEventListener("keydown", (event) => {
+    const index = links.indexOf(event.target);
+    if (index === -1 || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    const moves = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+    if (event.key in moves) { setCurrent(index + moves[event.key], true); } else if (event.key === "Home") { setCurrent(0, true); } else if (event.key === "End") { setCurrent(links.length - 1, true); } else { return; }
+    event.preventDefault();
+  });
+  nav.addEventListener("focusin", (event) => {
+    const index = links.indexOf(event.target);
+    if (index !== -1 && index !== current) { setCurrent(index, false); }
+  });
+
+  // Jumping to a question puts the focus on its answers.
+  function answerToFocus(fieldset) {
+    const inputs = Array.prototype.slice.call(fieldset.querySelectorAll(".answer input"));
+    return inputs.filter((input) => input.checked)[0] || inputs[0] || null;
+  }
+  nav.addEventListener("click", (event) => {
+    const link = event.target.closest ? event.target.closest("a[data-question]") : null;
+    if (!link) { return; }
+    setCurrent(links.indexOf(link), false);
+    const fieldset = document.getElementById("q-" + link.getAttribute("data-question"));
+    const input = fieldset ? answerToFocus(fieldset) : null;
+    if (!input) { return; }
+    event.preventDefault();
+    fieldset.scrollIntoView({ block: "start" });
+    input.focus({ preventScroll: true });
+    if (window.history && window.history.replaceState) { window.history.replaceState(null, "", "#" + fieldset.id); }
+  });
+
+  // Enter on an answer or a flag chooses it, as Space does, instead of sending the form.
+  form.addEventListener("keydown", (event) => {
+    const input = event.target;
+    if (event.key !== "Enter" || !input || input.tagName !== "INPUT" || event.isComposing) { return; }
+    if (input.type !== "radio" && input.type !== "checkbox") { return; }
+    event.preventDefault();
+    if (input.type === "radio" && input.checked) { return; }
+    input.click(); // the same change event a tap makes: saved and counted as usual
+  });
 })();
