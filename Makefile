@@ -66,10 +66,13 @@ test: setup $(AXE)
 # Exam-day load: 500 workers start within a minute and autosave (bench/README.md).
 # SQLite by default; DATABASE_URL=postgresql://... for PostgreSQL (its public schema is reset).
 # Then certificate rendering (bench/certificates.py, always on a temporary SQLite file).
+# Then faults during an exam (bench/faults.py: workers killed, server and Redis restarted; on
+# PostgreSQL it also restarts the local cluster: FAULT_BENCH_ARGS=--no-db-restart to spare it).
 # Quick run: make bench BENCH_ARGS="--candidates 50 --ramp-seconds 5" CERT_BENCH_ARGS="--batch 100"
 bench: setup
 	$(BIN)/python bench/exam_load.py $(BENCH_ARGS)
 	$(BIN)/python bench/certificates.py $(CERT_BENCH_ARGS)
+	$(BIN)/python bench/faults.py $(FAULT_BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
