@@ -63,6 +63,9 @@ class Settings:
             "LOGIN_RATE_LIMIT": self.login_rate_limit,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,
+            # Redis down must not lock people out: count in memory until it is back.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
             "BABEL_DEFAULT_LOCALE": "zh",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,

@@ -23,6 +23,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 TYPE_NAMES = {"single": "single", "multiple": "multiple", "true_false": "true_false"}
 RETRIES = 3  # SQLite answers "database is locked" when two writers meet; try again
+
+
 def json_object() -> dict:
     """The request's JSON body when it is an object; anything else reads as empty."""
     body = request.get_json(silent=True)
@@ -43,13 +45,28 @@ def token_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
         header = request.headers.get("Authorization", "")
-        user = services.user_for_token(header[7:].strip()) if header.startswith("Bearer ") else None
+        try:
+            user = _token_user(header)
+        except OperationalError:  # the database is restarting: say so, the client retries
+            db.session.rollback()
+            return error(503, "busy", _("The server is busy. Try again in a moment."))
         if user is None:
             return error(401, "unauthorized", _("Log in again: the token is missing or expired."))
         g.api_user = user
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _token_user(header: str):
+    if not header.startswith("Bearer "):
+        return None
+    for _try in range(RETRIES - 1):
+        try:
+            return services.user_for_token(header[7:].strip())
+        except OperationalError:
+            db.session.rollback()  # a connection lost with a restart: the pool pings anew
+    return services.user_for_token(header[7:].strip())
 
 
 def retrying(view: Callable) -> Callable:

@@ -44,3 +44,20 @@ def test_pages_are_mobile_first_and_load_nothing_from_other_hosts(client):
     css = client.get("/static/css/app.css")
     assert css.status_code == 200
     assert b"min-height: 44px" in css.data
+
+
+def test_logins_work_while_redis_is_down(app, make_app):
+    """Rate limits fall back to memory: a Redis outage must not lock everyone out."""
+    from certify.accounts.models import Role
+    from certify.extensions import limiter
+    from tests.factories import make_user
+
+    down = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6390/0")  # nothing listens there
+    try:
+        with down.app_context():
+            make_user(Role.ADMIN, username="boss")
+            client = down.test_client()
+            response = client.post("/login", data={"login": "boss", "password": "correct-horse-7"})
+            assert response.status_code == 302
+    finally:
+        limiter.init_app(app)  # the shared limiter back on the suite's own storage
