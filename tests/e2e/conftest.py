@@ -35,6 +35,10 @@ def live_url(app):
 
 @pytest.fixture(scope="session")
 def browser():
+    # The pages behave the same on either database, and the browser suites are the slowest
+    # part of CI: they run once, on SQLite (CERTIFY_E2E_ON_POSTGRES=1 runs them there too).
+    if os.environ.get("TEST_DATABASE_URL") and not os.environ.get("CERTIFY_E2E_ON_POSTGRES"):
+        pytest.skip("browser suites run on the SQLite pass of CI")
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not shutil.which("chromium") and not __import__("os").path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (make test installs it)")
