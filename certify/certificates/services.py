@@ -66,6 +66,19 @@ def verify_url(certificate: Certificate) -> str:
     return f"{current_app.config['BASE_URL']}/v/{certificate.number}?sig={sig}"
 
 
+def count_final_passes(session: ExamSession) -> int:
+    """Final passes of the session, with or without a certificate (the "of N" in progress)."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Result)
+        .where(
+            Result.session_id == session.id,
+            Result.status == ResultStatus.FINAL,
+            Result.passed.is_(True),
+        )
+    )
+
+
 def eligible_results(session: ExamSession) -> list[Result]:
     """Final passes of the session that have no certificate yet."""
     has_certificate = sa.select(Certificate.id).where(Certificate.result_id == Result.id)
@@ -316,14 +329,17 @@ def _issue(
 
 
 def _store(certificate: Certificate, data: bytes) -> str:
-    """Write the PDF once under a fresh name; existing files are never overwritten.
+    return store_once(Path(str(certificate.issued_on.year)), certificate.number, ".pdf", data)
+
+
+def store_once(folder: Path, stem: str, suffix: str, data: bytes) -> str:
+    """Write a file once under CERTIFICATE_DIR with a fresh name; never overwrite one.
 
     The random part keeps a number whose transaction rolled back (and whose serial is
-    therefore handed out again) from colliding with the file it left behind.
+    therefore handed out again) from colliding with the file it left behind. Returns the
+    path relative to CERTIFICATE_DIR, as records keep it.
     """
-    relative = Path(str(certificate.issued_on.year)) / (
-        f"{certificate.number}-{secrets.token_hex(4)}.pdf"
-    )
+    relative = folder / f"{stem}-{secrets.token_hex(4)}{suffix}"
     path = certificate_dir() / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

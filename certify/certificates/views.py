@@ -41,7 +41,8 @@ from certify.core.auth import role_required
 from certify.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from certify.core.forms import page_number, safe_next, show_problems
 from certify.core.pdf import qr_data_uri
-from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.core.security import PRIVATE
+from certify.exams.models import ExamSession, Result
 from certify.exams.services import get_session
 from certify.extensions import db
 from certify.jobs import services as jobs
@@ -53,7 +54,6 @@ PAGE_BATCH_SIZE = 40  # about 15 s of rendering
 CHUNK_SIZE = 10  # certificates per "issue all" request: a PDF each, so keep requests short
 PER_PAGE = 50
 ISSUE_JOB = "issue_certificates"
-PRIVATE = {"Cache-Control": "private, no-store"}
 # What the history shows of an event's "after" record, and under which words.
 DETAIL_KEYS = {
     "reason": _l("Reason"),
@@ -203,18 +203,6 @@ def credential_status(number: str):
 # --- the office: one exam session --------------------------------------------------------
 
 
-def _final_passes(exam: ExamSession) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Result)
-        .where(
-            Result.session_id == exam.id,
-            Result.status == ResultStatus.FINAL,
-            Result.passed.is_(True),
-        )
-    )
-
-
 def _issue_some(exam: ExamSession, limit: int) -> tuple[list[str], list[str]]:
     """Issue up to `limit` certificates, committing after each one.
 
@@ -258,7 +246,7 @@ def _issue_some(exam: ExamSession, limit: int) -> tuple[list[str], list[str]]:
 def session_page(session_id: int):
     exam = get_session(session_id)
     pending = services.eligible_results(exam)
-    total = _final_passes(exam)
+    total = services.count_final_passes(exam)
     job = jobs.latest_job(ISSUE_JOB, f"exam_session:{exam.id}")
     return render_template(
         "certificates/session.html",
@@ -302,7 +290,7 @@ def issue_all(session_id: int):
         return jsonify(
             issued=len(numbers),
             remaining=remaining,
-            total=_final_passes(exam),
+            total=services.count_final_passes(exam),
             numbers=numbers,
             problems=problems,
         )

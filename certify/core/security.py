@@ -33,6 +33,10 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
+# Personal files and their status (PDFs, credentials, packages, job results): never cached
+# by a shared proxy or kept by the browser.
+PRIVATE = {"Cache-Control": "private, no-store"}
+
 PAGE_POLICY = "; ".join(
     (
         "default-src 'self'",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.certificates.models import Certificate, CertificateStatus
 from certify.certificates.numbering import Issuer, next_serial
-from certify.certificates.services import certificate_dir, find_certificate
+from certify.certificates.services import certificate_dir, find_certificate, store_once
 from certify.certificates.signing import b64url, sign_bytes
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -124,7 +123,7 @@ def submit_batch(
             actor=actor,
         )
     package = build_package(reference, Issuer.configured().name, certificates)
-    batch.package_path = _store_package(reference, package.data)
+    batch.package_path = store_once(Path("batches"), reference, ".zip", package.data)
     batch.package_sha256 = package.sha256
     batch.manifest_key_id, batch.manifest_signature = package.key_id, package.signature
     record_event(
@@ -360,13 +359,3 @@ def read_package(batch: EndorsementBatch) -> bytes:
             code="package_altered",
         )
     return data
-
-
-def _store_package(reference: str, data: bytes) -> str:
-    relative = Path("batches") / f"{reference}-{os.urandom(4).hex()}.zip"
-    path = certificate_dir() / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    return str(relative)

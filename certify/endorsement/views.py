@@ -25,6 +25,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
 from certify.core.forms import show_problems
+from certify.core.security import PRIVATE
 from certify.endorsement import deadlines, services
 from certify.endorsement.forms import EndorseForm, RejectForm, SubmitBatchForm
 from certify.endorsement.models import (
@@ -41,7 +42,6 @@ from certify.extensions import db
 
 bp = Blueprint("endorsement", __name__, url_prefix="/endorsement")
 
-PRIVATE = {"Cache-Control": "private, no-store"}
 RECENT_DECIDED = 20
 
 
@@ -304,13 +304,7 @@ def batch_page(batch_id: int):
 def download_package(batch_id: int):
     """The exact package the batch was submitted in (hash-checked against the record)."""
     batch = services.get_batch(batch_id)
-    try:
-        data = services.read_package(batch)
-    except OSError as exc:
-        raise NotFound(
-            _("The package of batch %(ref)s is missing from storage.", ref=batch.reference),
-            code="package_missing",
-        ) from exc
+    data = services.read_package(batch)  # NotFound when missing, Conflict when altered
     response = send_file(
         BytesIO(data),
         mimetype="application/zip",

@@ -36,7 +36,7 @@ from certify.audit.models import AuditEvent
 from certify.certificates import services as certificates
 from certify.core import clock
 from certify.core.errors import DomainError, NotFound, Problem, ValidationFailed
-from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.jobs.models import Job, JobStatus
 
@@ -75,18 +75,6 @@ def report(job: Job, done: int, total: int) -> None:
 # --- issue_certificates -------------------------------------------------------------------
 
 
-def _final_passes(exam: ExamSession) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Result)
-        .where(
-            Result.session_id == exam.id,
-            Result.status == ResultStatus.FINAL,
-            Result.passed.is_(True),
-        )
-    )
-
-
 def _check_issue(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
     session_id = params.get("session_id")
     if not isinstance(session_id, int) or isinstance(session_id, bool):
@@ -106,7 +94,7 @@ def issue_certificates(job: Job, actor: User | None) -> dict[str, Any]:
     if exam is None:
         raise JobFailed(_("The exam session no longer exists."))
     pending = certificates.eligible_results(exam)
-    total = _final_passes(exam)
+    total = certificates.count_final_passes(exam)
     done = total - len(pending)
     report(job, done, total)
     db.session.commit()

@@ -17,13 +17,13 @@ from certify.accounts.models import Role
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, NotFound
 from certify.core.forms import safe_next
+from certify.core.security import PRIVATE
 from certify.core.views import wants_json
 from certify.extensions import db
 from certify.jobs import kinds, services
 from certify.jobs.models import Job, JobStatus
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
-NO_STORE = {"Cache-Control": "private, no-store"}
 AUDIT_FILTERS = ("action", "subject_type", "subject_id", "actor", "date_from", "date_to")
 
 
@@ -49,7 +49,7 @@ def job_payload(job: Job) -> dict[str, Any]:
 def _json(body: dict[str, Any], status: int = 200):
     response = jsonify(body)
     response.status_code = status
-    response.headers.update(NO_STORE)
+    response.headers.update(PRIVATE)
     return response
 
 
@@ -119,7 +119,7 @@ def download(job_id: int):
     if path is None or not path.is_file():
         raise NotFound(_("This job has no file to download."), code="no_file")
     response = send_file(path, as_attachment=True, download_name=job.result["filename"])
-    response.headers.update(NO_STORE)
+    response.headers.update(PRIVATE)
     return response
 
 
