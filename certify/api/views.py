@@ -123,20 +123,22 @@ def exams():
     return jsonify([_session_json(s, a) for s, a in rows])
 
 
-def paper_json(attempt) -> dict:
+def paper_json(attempt, trade_id: int) -> dict:
     """The paper without any answer key: safe to send while the exam is open."""
     answers = services.saved_answers(attempt)
+    items = services.paper_entries(attempt)
+    shown = services.shown_questions([item.version_id for item in items], trade_id)
     questions = []
-    for item in attempt.items:
-        version = item.version
-        by_key = {o["key"]: o for o in version.display_options}
+    for item in items:
+        question = shown[item.version_id]
+        by_key = {o["key"]: o for o in question.display_options}
         order = item.option_order or list(by_key)
         questions.append(
             {
                 "id": item.question_id,
                 "position": item.position,
-                "type": TYPE_NAMES[str(version.type)],
-                "stem": version.stem,
+                "type": TYPE_NAMES[str(question.type)],
+                "stem": question.stem,
                 "options": [{"id": k, "text": by_key[k]["text"]} for k in order if k in by_key],
             }
         )
@@ -156,8 +158,11 @@ def start(session_id: int):
     session = services.get_session(session_id)
     body = json_object()
     attempt = services.start_attempt(session, g.api_user, body.get("access_code"))
+    trade_id = session.blueprint.trade_id
+    # Commit first: a new attempt's audit entry holds the trail's lock until the commit, and
+    # every other start waits for it. The paper is read back in a few plain queries.
     db.session.commit()
-    return jsonify(paper_json(attempt))
+    return jsonify(paper_json(attempt, trade_id))
 
 
 def _sent_answer() -> list[str] | None:

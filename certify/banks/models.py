@@ -147,15 +147,19 @@ class QuestionVersion(db.Model):
             return frozenset((TRUE_KEY, FALSE_KEY))
         return frozenset(o["key"] for o in options)
 
-    @property
-    def display_options(self) -> list[dict[str, Any]]:
-        """Options as shown, with true/false spelled out."""
-        if self.type is QuestionType.TRUE_FALSE:
+    @staticmethod
+    def options_shown(kind: QuestionType, options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Options as shown, with true/false spelled out in the reader's language."""
+        if kind is QuestionType.TRUE_FALSE:
             return [
                 {"key": TRUE_KEY, "text": str(_l("True"))},
                 {"key": FALSE_KEY, "text": str(_l("False"))},
             ]
-        return self.options
+        return options
+
+    @property
+    def display_options(self) -> list[dict[str, Any]]:
+        return self.options_shown(self.type, self.options)
 
     @property
     def answer_text(self) -> str:

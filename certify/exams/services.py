@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
@@ -46,7 +48,7 @@ from certify.exams.models import (
     ProctorEvent,
     SessionOverride,
 )
-from certify.exams.papers import draw_paper, new_seed
+from certify.exams.papers import draw_paper, new_seed, pool_texts
 from certify.extensions import db
 
 DEPARTURE_KINDS = frozenset({"hidden", "blur"})
@@ -252,7 +254,6 @@ def start_attempt(session: ExamSession, user: User, access_code: str | None = No
         )
     seed = new_seed()
     items = draw_paper(session.blueprint, seed)
-    versions = {v.id: v for v in _versions([i.version_id for i in items])}
     deadline = min(now + timedelta(minutes=session.duration_minutes + extra), closes)
     attempt = Attempt(
         session=session,
@@ -262,24 +263,16 @@ def start_attempt(session: ExamSession, user: User, access_code: str | None = No
         deadline=deadline,
         max_hundredths=sum(i.points_hundredths for i in items),
     )
-    attempt.items = [
-        AttemptItem(
-            position=n,
-            question_id=versions[i.version_id].question_id,
-            version_id=i.version_id,
-            points_hundredths=i.points_hundredths,
-            option_order=list(i.option_order),
-        )
-        for n, i in enumerate(items, start=1)
-    ]
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
+            db.session.flush()
     except IntegrityError:  # a second tab started at the same moment: resume that one
         existing = find_attempt(session, user)
         if existing is None:
             raise
         return existing
+    _insert_items(attempt.id, items)
     record_event(
         "attempt.started",
         attempt,
@@ -289,8 +282,50 @@ def start_attempt(session: ExamSession, user: User, access_code: str | None = No
     return attempt
 
 
-def _versions(ids: list[int]):
-    return db.session.scalars(sa.select(QuestionVersion).where(QuestionVersion.id.in_(ids)))
+# PostgreSQL takes the whole paper as one statement over arrays: ninety single-row INSERTs
+# (what executemany sends) were most of the database's work for a start.
+_PG_INSERT_ITEMS = sa.text(
+    """
+    INSERT INTO attempt_items
+      (attempt_id, position, question_id, version_id, points_hundredths, option_order)
+    SELECT :attempt, t.position, t.question, t.version, t.points, t.option_order::json
+      FROM unnest(CAST(:positions AS integer[]), CAST(:questions AS integer[]),
+                  CAST(:versions AS integer[]), CAST(:points AS integer[]),
+                  CAST(:orders AS text[]))
+           AS t(position, question, version, points, option_order)
+    """
+)
+
+
+def _insert_items(attempt_id: int, items: list) -> None:
+    """Freeze the drawn paper: one row per question, without building ORM objects."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            _PG_INSERT_ITEMS,
+            {
+                "attempt": attempt_id,
+                "positions": list(range(1, len(items) + 1)),
+                "questions": [i.question_id for i in items],
+                "versions": [i.version_id for i in items],
+                "points": [i.points_hundredths for i in items],
+                "orders": [json.dumps(list(i.option_order)) for i in items],
+            },
+        )
+        return
+    db.session.execute(
+        sa.insert(AttemptItem),
+        [
+            {
+                "attempt_id": attempt_id,
+                "position": n,
+                "question_id": i.question_id,
+                "version_id": i.version_id,
+                "points_hundredths": i.points_hundredths,
+                "option_order": list(i.option_order),
+            }
+            for n, i in enumerate(items, start=1)
+        ],
+    )
 
 
 def attempt_for(user: User, attempt_id: int) -> Attempt:
@@ -385,6 +420,61 @@ def choice_problem(kind: QuestionType, options: list[dict], chosen: list[str]) -
     if kind is not QuestionType.MULTIPLE and len(chosen) > 1:
         return _("Choose only one answer here.")
     return None
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    question_id: int
+    position: int
+    version_id: int
+    option_order: list[str]
+
+
+def paper_entries(attempt: Attempt) -> list[PaperEntry]:
+    """The attempt's frozen paper as plain rows, in order (no ORM objects to build)."""
+    rows = db.session.execute(
+        sa.select(
+            AttemptItem.question_id,
+            AttemptItem.position,
+            AttemptItem.version_id,
+            AttemptItem.option_order,
+        )
+        .where(AttemptItem.attempt_id == attempt.id)
+        .order_by(AttemptItem.position)
+    )
+    return [PaperEntry(q, pos, v, list(order or [])) for q, pos, v, order in rows]
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    type: QuestionType
+    stem: str
+    display_options: list[dict]  # as shown: true/false spelled out
+
+
+def shown_questions(version_ids: list[int], trade_id: int) -> dict[int, ShownQuestion]:
+    """The texts of a paper's versions, without loading 90 ORM objects.
+
+    A paper is sent on every start and resume. Most versions are the bank's current ones,
+    already in the drawing pool; the rest (edited or retired since) come in one query.
+    """
+    known = pool_texts(trade_id)
+    texts = {vid: known[vid] for vid in version_ids if vid in known}
+    missing = [vid for vid in version_ids if vid not in texts]
+    if missing:
+        rows = db.session.execute(
+            sa.select(
+                QuestionVersion.id,
+                QuestionVersion.type,
+                QuestionVersion.stem,
+                QuestionVersion.options,
+            ).where(QuestionVersion.id.in_(missing))
+        )
+        texts.update((vid, (kind, stem, options or [])) for vid, kind, stem, options in rows)
+    return {
+        vid: ShownQuestion(kind, stem, QuestionVersion.options_shown(kind, options))
+        for vid, (kind, stem, options) in texts.items()
+    }
 
 
 def saved_answers(attempt: Attempt) -> dict[int, list[str]]:

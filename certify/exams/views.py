@@ -127,6 +127,9 @@ def attempt_page(attempt_id: int):
         "exams/attempt.html",
         attempt=attempt,
         answers=answers,
+        shown=services.shown_questions(
+            [item.version_id for item in attempt.items], attempt.session.blueprint.trade_id
+        ),
         token=token,
         server_now=clock.now(),
         remaining=int((attempt.deadline - clock.now()).total_seconds()),
