@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import exam_load as el
+
 BARE_PAGE = Path(__file__).resolve().parent / "bare_page.html"
 FROZEN_AT = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Wenzhou
 REGIONS = ("330302", "330303", "330304", "330305", "330324", "330326", "330381", "330382")
@@ -186,18 +188,13 @@ def roster_csv(count: int) -> bytes:
 def prepare(app, workers: int, seed: int) -> int:
     """The trade, a class of `workers`, a session and a final pass each; returns the session id."""
     import flask_migrate
-    import sqlalchemy as sa
 
     from certify.banks.blueprints import load_blueprint_json
     from certify.banks.importer import import_bank
     from certify.catalog.services import TradeData, create_trade, ensure_area_path
     from certify.certificates.signing import init_keys
-    from certify.cohorts.models import Enrolment
-    from certify.cohorts.services import CohortData, create_cohort, enrol_roster
     from certify.core import clock
     from certify.demo import data
-    from certify.exams.models import Result, ResultStatus
-    from certify.exams.services import schedule_session
     from certify.extensions import db
 
     rng = random.Random(seed)
@@ -221,40 +218,13 @@ def prepare(app, workers: int, seed: int) -> int:
         load_blueprint_json(blueprint.read_text(encoding="utf-8"), blueprint.name)
         db.session.commit()
 
-        cohort = create_cohort(trade, CohortData("证书压测班", 5, None, "", []))
-        db.session.flush()
-        report = enrol_roster(cohort, "bench.csv", roster_csv(workers))
-        if not report.saved or report.enrolled != workers:
-            problems = "; ".join(f"row {p.number}: {p.message}" for p in report.problems[:5])
-            raise RuntimeError(f"the roster was not enrolled: {problems}")
-        now = clock.now()
-        session = schedule_session(
-            cohort, now - timedelta(minutes=1), now + timedelta(hours=3), duration_minutes=90
+        session, user_ids = el.open_class(
+            trade, "证书压测班", roster_csv(workers), workers, minutes=90
         )
-        db.session.flush()
-        # What publish_results(session, 0) and finalize_results(session) leave behind for a
-        # pass, without the exam itself: the rendering does not depend on how it was sat.
-        published = now + timedelta(hours=4)
+        # Published four hours on and final a minute later; the clock is frozen an hour after.
+        published = clock.now() + timedelta(hours=4)
         finalized = published + timedelta(minutes=1)
-        user_ids = db.session.scalars(
-            sa.select(Enrolment.user_id)
-            .where(Enrolment.cohort_id == cohort.id)
-            .order_by(Enrolment.id)
-        ).all()
-        for user_id in user_ids:
-            db.session.add(
-                Result(
-                    session_id=session.id,
-                    user_id=user_id,
-                    theory_hundredths=rng.randint(60, 100) * 100 + rng.choice((0, 50)),
-                    practical_hundredths=rng.randint(60, 100) * 100,
-                    passed=True,
-                    status=ResultStatus.FINAL,
-                    published_at=published,
-                    publicity_ends_at=published,
-                    finalized_at=finalized,
-                )
-            )
+        el.add_final_passes(session.id, user_ids, rng, published)
         init_keys()
         db.session.commit()
         session_id = session.id

@@ -35,6 +35,7 @@ import math
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import ssl
@@ -44,9 +45,9 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -60,6 +61,7 @@ SHOW_ERRORS = 20  # errors of each phase shown on stderr as they happen
 REGIONS = ("330302", "330303", "330304", "330305", "330324", "330326", "330381", "330382")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰"
+DEFAULT_THINK_MS = 20_000.0
 BIRTH_DAYS = 9000  # birth dates 1970-01-01 onwards; the ID sequence number counts the wraps
 
 
@@ -86,6 +88,8 @@ class Phase:
     unfinished: int = 0
     elapsed: float = 0.0
     loop_lag_max: float = 0.0  # seconds the load generator's event loop was late, at most
+    began: float = 0.0  # perf_counter when the phase started
+    save_sent: list[float] = field(default_factory=list)  # seconds into the phase, per 200 save
 
     def fail(self, step: str, what: str) -> None:
         kind = f"{self.name} {step}: {what}"
@@ -148,6 +152,8 @@ async def timed(phase: Phase, step: str, request: Awaitable[httpx.Response]):
         phase.fail(step, describe(response))
         return None
     phase.latencies[step].append((time.perf_counter() - sent) * 1000)
+    if step == "save":
+        phase.save_sent.append(sent - phase.began)
     return response
 
 
@@ -182,8 +188,21 @@ def choose(kind: str, options: list[str], rng: random.Random) -> list[str]:
     return rng.sample(options, count)
 
 
+@dataclass(frozen=True)
+class Think:
+    """The pause before each answer: uniform in mean × [1 − jitter, 1 + jitter], seconds."""
+
+    mean: float = 0.0
+    jitter: float = 0.0
+
+    def pause(self, rng: random.Random) -> float:
+        if not self.mean:
+            return 0.0
+        return self.mean * rng.uniform(1 - self.jitter, 1 + self.jitter)
+
+
 async def sit_exam(
-    phase: Phase, base_url: str, session_id: int, token: str, rng: random.Random, think: float
+    phase: Phase, base_url: str, session_id: int, token: str, rng: random.Random, think: Think
 ) -> None:
     """Start (or resume) the attempt, save every answer, submit: the whole exam of one worker."""
     async with client_for(base_url, token) as client:
@@ -203,8 +222,8 @@ async def sit_exam(
         phase.started += 1
         phase.questions = max(phase.questions, len(questions))
         for question_id, kind, options in questions:
-            if think:
-                await asyncio.sleep(think)
+            if think.mean:
+                await asyncio.sleep(think.pause(rng))
             chosen = choose(kind, options, rng)
             url = f"/api/v1/attempts/{attempt_id}/answers/{question_id}"
             if await timed(phase, "save", client.put(url, json={"answer": chosen})) is not None:
@@ -222,14 +241,14 @@ async def sit_exam(
 
 
 async def answer_bare(
-    phase: Phase, base_url: str, questions: int, rng: random.Random, think: float
+    phase: Phase, base_url: str, questions: int, rng: random.Random, think: Think
 ) -> None:
     """The same autosave pattern against the bare endpoint: `questions` PUTs in a row."""
     async with client_for(base_url) as client:
         phase.started += 1
         for number in range(questions):
-            if think:
-                await asyncio.sleep(think)
+            if think.mean:
+                await asyncio.sleep(think.pause(rng))
             body = {"answer": [rng.choice("ABCD")]}
             await timed(phase, "save", client.put(f"/bare/{number}", json=body))
         phase.finished += 1
@@ -274,6 +293,7 @@ async def run_phase(
         await client(i, random.Random(seed * 104_729 + i))
 
     began = time.monotonic()
+    phase.began = time.perf_counter()
     tasks = [asyncio.create_task(one(i)) for i in range(phase.clients)]
     reporter = asyncio.create_task(progress(phase, began))
     try:
@@ -349,6 +369,7 @@ def gunicorn(app_spec: str, env: dict[str, str], args, log: Path, probe: tuple[s
         )
     try:
         wait_until_ready(process, base_url, probe, log)
+        wait_until_booted(process, args.workers)
         yield base_url
     finally:
         stop(process)
@@ -369,6 +390,51 @@ def wait_until_ready(process: subprocess.Popen, base_url: str, probe, log: Path)
             time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:]
     raise RuntimeError(f"gunicorn did not answer {method} {path} at {base_url}:\n{tail}")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of one process from /proc (Linux), or None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def wait_until_booted(process: subprocess.Popen, workers: int, timeout: float = 60.0) -> None:
+    """Wait until every gunicorn worker has booted and the server is idle.
+
+    The first worker answers /healthz while the others still import the app, which takes a
+    few seconds of CPU each: load sent then measures a server that is still starting, not
+    one that has been up since before the exam, as on a real exam morning. Off Linux
+    (no /proc) this returns at once.
+    """
+    if not Path(f"/proc/{process.pid}").exists():
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = _children(process.pid)
+        before = [_cpu_seconds(p) for p in pids]
+        time.sleep(0.5)
+        after = [_cpu_seconds(p) for p in pids]
+        if None in before or None in after:
+            continue
+        busy = sum(after) - sum(before)
+        if len(pids) >= workers and busy < 0.05:  # under 10 % of a core across the server
+            return
+    print("  warning: gunicorn did not settle; measuring anyway", file=sys.stderr)
 
 
 def server_log_problems(log: Path) -> list[str]:
@@ -416,12 +482,15 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def roster_csv(count: int) -> bytes:
-    """A roster of `count` distinct workers with valid ID numbers and 138 phone numbers."""
+def roster_csv(count: int, first: int = 0) -> bytes:
+    """A roster of `count` distinct workers with valid ID numbers and 138 phone numbers.
+
+    `first` starts the numbering further on, so that two rosters share nobody.
+    """
     from certify.core.idcard import make_id_number
 
     lines = ["姓名,证件号码,手机号码"]
-    for i in range(count):
+    for i in range(first, first + count):
         name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i // len(SURNAMES)) % len(GIVEN)]
         born = date(1970, 1, 1) + timedelta(days=i % BIRTH_DAYS)
         id_number = make_id_number(REGIONS[i % len(REGIONS)], born, i // BIRTH_DAYS)
@@ -429,18 +498,66 @@ def roster_csv(count: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def open_class(trade, name: str, roster: bytes, expected: int, minutes: int):
+    """A class from `roster`, every row enrolled, and its exam session open since a minute
+    ago for three hours. Returns the session and the members' user ids in roster order."""
+    import sqlalchemy as sa
+
+    from certify.cohorts.models import Enrolment
+    from certify.cohorts.services import CohortData, create_cohort, enrol_roster
+    from certify.core import clock
+    from certify.exams.services import schedule_session
+    from certify.extensions import db
+
+    cohort = create_cohort(trade, CohortData(name, 5, None, "", []))
+    db.session.flush()
+    report = enrol_roster(cohort, f"{name}.csv", roster)
+    if not report.saved or report.enrolled != expected:
+        problems = "; ".join(f"row {p.number}: {p.message}" for p in report.problems[:5])
+        raise RuntimeError(f"the roster of {name} was not enrolled: {problems}")
+    now = clock.now()
+    session = schedule_session(
+        cohort, now - timedelta(minutes=1), now + timedelta(hours=3), duration_minutes=minutes
+    )
+    db.session.flush()
+    user_ids = db.session.scalars(
+        sa.select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id).order_by(Enrolment.id)
+    ).all()
+    return session, list(user_ids)
+
+
+def add_final_passes(session_id: int, user_ids: list[int], rng: random.Random, published) -> None:
+    """A final pass per worker, as publish_results(session, 0) and finalize_results leave it,
+    without the exams themselves: what a certificate batch issues from."""
+    from certify.exams.models import Result, ResultStatus
+    from certify.extensions import db
+
+    for user_id in user_ids:
+        db.session.add(
+            Result(
+                session_id=session_id,
+                user_id=user_id,
+                theory_hundredths=rng.randint(60, 100) * 100 + rng.choice((0, 50)),
+                practical_hundredths=rng.randint(60, 100) * 100,
+                passed=True,
+                status=ResultStatus.FINAL,
+                published_at=published,
+                publicity_ends_at=published,
+                finalized_at=published + timedelta(minutes=1),
+            )
+        )
+
+
 def prepare(app, candidates: int) -> Fixture:
     """Demo data, a class of `candidates` workers, an open exam session, one token each."""
     import flask_migrate
     import sqlalchemy as sa
 
+    from certify.accounts.models import User
     from certify.banks.models import ExamBlueprint
     from certify.catalog.models import Trade
-    from certify.cohorts.models import Enrolment
-    from certify.cohorts.services import CohortData, create_cohort, enrol_roster
-    from certify.core import clock
     from certify.demo.services import load_demo
-    from certify.exams.services import issue_token, schedule_session
+    from certify.exams.services import issue_token
     from certify.extensions import db
 
     with app.app_context():
@@ -448,21 +565,9 @@ def prepare(app, candidates: int) -> Fixture:
         load_demo()
         db.session.commit()
         trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
-        cohort = create_cohort(trade, CohortData("压测班", 5, None, "", []))
-        db.session.flush()
-        report = enrol_roster(cohort, "bench.csv", roster_csv(candidates))
-        if not report.saved or report.enrolled != candidates:
-            problems = "; ".join(f"row {p.number}: {p.message}" for p in report.problems[:5])
-            raise RuntimeError(f"the roster was not enrolled: {problems}")
-        now = clock.now()
-        session = schedule_session(
-            cohort, now - timedelta(minutes=1), now + timedelta(hours=3), duration_minutes=120
-        )
-        db.session.flush()
-        enrolments = db.session.scalars(
-            sa.select(Enrolment).where(Enrolment.cohort_id == cohort.id).order_by(Enrolment.id)
-        ).all()
-        tokens = [issue_token(e.user)[0] for e in enrolments]
+        session, user_ids = open_class(trade, "压测班", roster_csv(candidates), candidates, 120)
+        enrolments = [db.session.get(User, user_id) for user_id in user_ids]
+        tokens = [issue_token(user)[0] for user in enrolments]
         per_paper = db.session.get(ExamBlueprint, session.blueprint_id).question_count
         fixture = Fixture(session.id, tokens, per_paper)
         db.session.commit()
@@ -508,6 +613,167 @@ def check_answers(app, session_id: int, acked: dict[tuple[int, int], list[str]])
     }
 
 
+# --- the certificate batch that renders meanwhile ---------------------------------------------
+
+
+class RedisServer:
+    """A redis-server of our own on a free port, without persistence."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [shutil.which("redis-server") or "redis-server", "--port", str(self.port)]
+        command += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not answer PING")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def prepare_batch(app, count: int, first: int) -> tuple[int, int]:
+    """A second class of `count` workers, each with a final pass: what the batch will issue.
+
+    The results are made directly, as bench/certificates.py does: what publish_results and
+    finalize_results leave behind, without sitting `count` more exams. Also the signing
+    keys. Returns the session's id and an admin's id (the job's starter).
+    """
+    import sqlalchemy as sa
+
+    from certify.accounts.models import Role, User
+    from certify.catalog.models import Trade
+    from certify.certificates.signing import init_keys
+    from certify.core import clock
+    from certify.extensions import db
+
+    with app.app_context():
+        trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
+        session, user_ids = open_class(
+            trade, "证书批次班", roster_csv(count, first), count, minutes=90
+        )
+        add_final_passes(session.id, user_ids, random.Random(count), clock.now())
+        init_keys()
+        admin_id = db.session.scalar(sa.select(User.id).where(User.role == Role.ADMIN).limit(1))
+        if admin_id is None:
+            raise RuntimeError("the demo data has no admin to start the batch")
+        session_id = session.id
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return session_id, admin_id
+
+
+@contextmanager
+def render_worker(env: dict[str, str], redis_url: str, nice: int, log: Path):
+    """`flask jobs worker` (RQ) at `nice`, as an operator would run it; always stopped."""
+    from redis import Redis
+    from rq import Worker
+
+    beside = Path(sys.executable).with_name("flask")
+    flask = [str(beside)] if beside.exists() else [sys.executable, "-m", "flask"]
+    name = f"bench-render-{os.getpid()}"
+    command = [*flask, "--app", "wsgi", "jobs", "worker", "--name", name]
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
+        )
+    try:
+        connection = Redis.from_url(redis_url)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not any(w.name == name for w in Worker.all(connection=connection)):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the RQ worker did not register:\n{tail}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        stop(process)
+
+
+@dataclass
+class Batch:
+    """The issue_certificates job as the page's progress bar sees it."""
+
+    job_id: int | None = None
+    size: int = 0
+    status: str = "not started"
+    done: int = 0
+    error: str | None = None
+    queued_s: float | None = None  # created → started, from the job row
+    run_s: float | None = None  # started → finished
+    total_s: float | None = None  # created → finished
+    finished_at: datetime | None = None
+    finished_during_exam: bool | None = None
+
+
+def start_batch(app, session_id: int, admin_id: int, batch: Batch) -> None:
+    """Start the batch the way the admin's "issue all" button does: a job on the queue."""
+    from certify.accounts.models import User
+    from certify.extensions import db
+    from certify.jobs.services import start_job
+
+    with app.test_request_context():
+        admin = db.session.get(User, admin_id)
+        job = start_job("issue_certificates", {"session_id": session_id}, admin)
+        if not job.rq_job_id:
+            raise RuntimeError("the batch ran inline instead of in the RQ worker")
+        batch.job_id = job.id
+        db.session.remove()
+
+
+def read_batch(app, batch: Batch) -> None:
+    from certify.extensions import db
+    from certify.jobs.models import Job
+
+    with app.app_context():
+        job = db.session.get(Job, batch.job_id)
+        batch.status, batch.done, batch.error = str(job.status), job.done, job.error
+        if job.started_at is not None:
+            batch.queued_s = (job.started_at - job.created_at).total_seconds()
+        if job.finished_at is not None:
+            batch.finished_at = job.finished_at
+            batch.total_s = (job.finished_at - job.created_at).total_seconds()
+            if job.started_at is not None:
+                batch.run_s = (job.finished_at - job.started_at).total_seconds()
+        db.session.remove()
+
+
+async def watch_batch(app, batch: Batch, until: float) -> None:
+    """Read the job every 2 s, as the page's progress bar does, until it ends or `until`."""
+    while batch.status not in ("done", "failed") and time.monotonic() < until:
+        await asyncio.to_thread(read_batch, app, batch)
+        if batch.status not in ("done", "failed"):
+            await asyncio.sleep(2)
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -525,8 +791,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--think-ms",
         type=float,
-        default=0.0,
-        help="pause before each answer, ms (0: every worker saves as fast as it is answered)",
+        default=DEFAULT_THINK_MS,
+        help=f"mean pause before each answer, ms ({DEFAULT_THINK_MS:.0f}: a quick reader; the "
+        "120-minute paper allows 80 s a question; 0: a stress test, no pause at all)",
+    )
+    parser.add_argument(
+        "--think-jitter",
+        type=float,
+        default=0.5,
+        help="each pause is uniform in mean x [1 - J, 1 + J] (0.5), so nobody moves in step",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1000,
+        help="certificates a background job issues (renders) in an RQ worker during the exam "
+        "(1000; 0: none). Needs redis-server: the benchmark starts its own",
+    )
+    parser.add_argument(
+        "--batch-nice",
+        type=int,
+        default=19,
+        help="niceness of the RQ worker (19: batches yield the CPU to the exam, as deploy.md "
+        "advises for workers sharing a machine with the app)",
+    )
+    parser.add_argument(
+        "--batch-wait",
+        type=float,
+        default=1800.0,
+        help="seconds to wait for the batch after the exam phase ends (1800)",
+    )
+    parser.add_argument(
+        "--bare-questions",
+        type=int,
+        help="PUTs per bare client (default: a paper's count, or 15 with a think time, which "
+        "offers the same rate once ramped in a fraction of the time)",
     )
     parser.add_argument(
         "--workers",
@@ -538,9 +837,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep-alive",
         type=int,
-        default=10,
-        help="gunicorn --keep-alive seconds (10: a phone keeps its connection between clicks; "
-        "gunicorn's own 2 s closes it under the client)",
+        default=75,
+        help="gunicorn --keep-alive seconds (75, nginx's default: a phone keeps its connection "
+        "between answers; gunicorn's own 2 s closes it under the client)",
     )
     parser.add_argument(
         "--server-nice",
@@ -551,14 +850,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=900.0,
-        help="seconds the two load phases may take together before they are cut off (900)",
+        help="seconds the two load phases may take together before they are cut off "
+        "(default: what they need at the slowest pause, plus 10 minutes)",
     )
     parser.add_argument(
         "--bare-ramp-seconds",
         type=float,
-        default=0.0,
-        help="ramp of the bare phase (0: all clients at once, so bare_rps is its capacity)",
+        help="ramp of the bare phase (default: the exam's ramp with a think time; without "
+        "one 0, all clients at once, so that bare_rps is its capacity)",
     )
     parser.add_argument(
         "--log-dir",
@@ -572,8 +871,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.candidates <= 100_000:
         parser.error("--candidates is 1 to 100000")
-    if min(args.ramp_seconds, args.bare_ramp_seconds, args.think_ms) < 0 or args.timeout <= 0:
+    if min(args.ramp_seconds, args.bare_ramp_seconds or 0, args.think_ms) < 0 or (
+        args.timeout is not None and args.timeout <= 0
+    ):
         parser.error("--ramp-seconds, --bare-ramp-seconds and --think-ms must be >= 0")
+    if not 0 <= args.think_jitter < 1:
+        parser.error("--think-jitter is 0 or more and below 1")
+    if args.batch < 0 or (args.bare_questions is not None and args.bare_questions < 1):
+        parser.error("--batch must be >= 0 and --bare-questions >= 1")
+    if args.batch and not shutil.which("redis-server"):
+        parser.error("--batch needs redis-server (make setup installs it); or pass --batch 0")
     if args.workers < 1 or args.threads < 1:
         parser.error("--workers and --threads must be >= 1")
     return args
@@ -603,8 +910,9 @@ def run(args: argparse.Namespace) -> dict:
     on_postgres = database_url.startswith(("postgres://", "postgresql"))
     if database_url and not on_postgres:
         raise SystemExit("DATABASE_URL must be PostgreSQL; leave it unset for a SQLite file.")
-    think = args.think_ms / 1000
-    with tempfile.TemporaryDirectory(prefix="certify-bench-") as tmp:
+    think = Think(args.think_ms / 1000, args.think_jitter)
+    redis = RedisServer() if args.batch else None
+    with tempfile.TemporaryDirectory(prefix="certify-bench-") as tmp, ExitStack() as running:
         tmp_path = Path(tmp)
         if not database_url:
             database_url = f"sqlite:///{tmp_path / 'certify-bench.db'}"
@@ -616,12 +924,17 @@ def run(args: argparse.Namespace) -> dict:
             "CERTIFY_INSTANCE_PATH": str(tmp_path / "instance"),
             "CERTIFICATE_DIR": str(tmp_path / "certificates"),  # the demo data issues one
         }
+        if redis is not None:
+            running.callback(redis.stop)
+            redis.start()
+            env["REDIS_URL"] = redis.url
         logs = args.log_dir or tmp_path
         logs.mkdir(parents=True, exist_ok=True)
         database = "postgresql" if on_postgres else "sqlite"
         print(
             f"Set-up: {args.candidates} workers on {database}, gunicorn -w {args.workers} "
-            f"--threads {args.threads} -k gthread",
+            f"--threads {args.threads} -k gthread"
+            + (f", a batch of {args.batch} certificates" if args.batch else ""),
             file=sys.stderr,
             flush=True,
         )
@@ -629,6 +942,9 @@ def run(args: argparse.Namespace) -> dict:
             reset_postgres(database_url)
         app = create_app(load_settings(env))
         fixture = prepare(app, args.candidates)
+        batch = Batch(size=args.batch)
+        if args.batch:
+            batch_session, admin_id = prepare_batch(app, args.batch, first=args.candidates)
         # Flask, SQLAlchemy and the app stay for the whole run: move them out of the
         # collector's way, or each full collection walks them while requests wait.
         gc.collect()
@@ -636,20 +952,31 @@ def run(args: argparse.Namespace) -> dict:
         setup_s = time.monotonic() - began
         print(f"Set-up done in {setup_s:.1f} s", file=sys.stderr, flush=True)
 
-        deadline = time.monotonic() + args.timeout
         questions = fixture.questions_per_paper or 90
+        bare_questions = args.bare_questions or (15 if think.mean else questions)
+        bare_ramp = args.bare_ramp_seconds
+        if bare_ramp is None:  # capacity without a think time, else the exam's own pattern
+            bare_ramp = args.ramp_seconds if think.mean else 0.0
+        slowest = think.mean * (1 + think.jitter)
+        timeout = args.timeout or (
+            args.ramp_seconds + bare_ramp + (questions + bare_questions) * slowest + 600
+        )
+        deadline = time.monotonic() + timeout
         bare = Phase("bare", args.candidates)
         if not args.skip_bare:
             print("Loading the bare endpoint ...", file=sys.stderr, flush=True)
             with gunicorn("bare_app:app", env, args, logs / "bare.log", ("PUT", "/bare/0")) as url:
 
                 def bare_client(_i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
-                    return answer_bare(bare, url, questions, rng, think)
+                    return answer_bare(bare, url, bare_questions, rng, think)
 
-                asyncio.run(
-                    run_phase(bare, bare_client, args.bare_ramp_seconds, deadline, args.seed)
-                )
+                asyncio.run(run_phase(bare, bare_client, bare_ramp, deadline, args.seed))
 
+        if args.batch:
+            print("Starting the RQ worker ...", file=sys.stderr, flush=True)
+            running.enter_context(
+                render_worker(env, redis.url, args.batch_nice, logs / "worker.log")
+            )
         print("Loading Certify ...", file=sys.stderr, flush=True)
         exam = Phase("exam", args.candidates)
         with gunicorn("wsgi:app", env, args, logs / "certify.log", ("GET", "/healthz")) as url:
@@ -657,15 +984,36 @@ def run(args: argparse.Namespace) -> dict:
             def exam_client(i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
                 return sit_exam(exam, url, fixture.session_id, fixture.tokens[i], rng, think)
 
-            asyncio.run(run_phase(exam, exam_client, args.ramp_seconds, deadline, args.seed))
+            async def exam_day() -> None:
+                watcher = None
+                if args.batch:
+                    await asyncio.to_thread(start_batch, app, batch_session, admin_id, batch)
+                    watcher = asyncio.create_task(watch_batch(app, batch, math.inf))
+                await run_phase(exam, exam_client, args.ramp_seconds, deadline, args.seed)
+                if watcher is not None:
+                    exam_ended = datetime.now(UTC)
+                    print("Waiting for the batch ...", file=sys.stderr, flush=True)
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(watcher, args.batch_wait)
+                    await asyncio.to_thread(read_batch, app, batch)
+                    if batch.finished_at is not None:
+                        batch.finished_during_exam = batch.finished_at <= exam_ended
+
+            asyncio.run(exam_day())
         checked = check_answers(app, fixture.session_id, exam.acked)
         log_problems = server_log_problems(logs / "bare.log") + server_log_problems(
             logs / "certify.log"
         )
+        if args.batch:
+            log_problems += server_log_problems(logs / "worker.log")
 
     saves, bare_saves = exam.latencies["save"], bare.latencies["save"]
     autosave_p99 = percentile(saves, 99)
     bare_p99 = percentile(bare_saves, 99)
+    # Saves sent once every worker has started (plus the slowest first pause): the exam's
+    # steady state, apart from the minute of starts.
+    settled = args.ramp_seconds + (think.mean * (1 + think.jitter) if think.mean else 0)
+    steady = [ms for ms, at in zip(saves, exam.save_sent, strict=True) if at >= settled]
     autosave_rps, bare_rps = exam.save_rps, bare.save_rps
     per_paper = exam.questions or questions
     result = {
@@ -676,11 +1024,29 @@ def run(args: argparse.Namespace) -> dict:
         "autosave_p99_ms": autosave_p99,
         "autosave_throughput_ratio": ratio(autosave_rps, bare_rps),
         "autosave_p99_ratio": ratio(autosave_p99, bare_p99),
+        "targets": (
+            targets := {
+                "errors_0": exam.error_count == 0,
+                "lost_answers_0": checked["lost_answers"] == 0,
+                "start_p95_under_1000_ms": (percentile(exam.latencies["start"], 95) or 1e9) < 1000,
+                "autosave_p99_ratio_at_most_6": (ratio(autosave_p99, bare_p99) or 1e9) <= 6,
+            }
+        ),
+        "targets_met": all(targets.values()),
+        "batch_certificates": args.batch,
+        "batch_s": batch.total_s,
+        "batch_status": batch.status if args.batch else None,
+        "batch_issued": batch.done if args.batch else None,
+        "batch_queued_s": batch.queued_s,
+        "batch_run_s": batch.run_s,
+        "batch_finished_during_exam": batch.finished_during_exam,
+        "batch_nice": args.batch_nice if args.batch else None,
+        "batch_error": batch.error,
         "database": database,
         "gunicorn": f"-w {args.workers} --threads {args.threads} -k gthread"
         + (f" --keep-alive {args.keep_alive}" if args.keep_alive is not None else ""),
         "ramp_seconds": args.ramp_seconds,
-        "bare_ramp_seconds": args.bare_ramp_seconds,
+        "bare_ramp_seconds": bare_ramp,
         "think_ms": args.think_ms,
         "questions_per_paper": per_paper,
         "started": exam.started,
@@ -697,12 +1063,18 @@ def run(args: argparse.Namespace) -> dict:
         else None,
         "autosave_p50_ms": percentile(saves, 50),
         "autosave_p95_ms": percentile(saves, 95),
+        "autosave_steady_after_s": round(settled, 1),
+        "autosave_steady_p50_ms": percentile(steady, 50),
+        "autosave_steady_p99_ms": percentile(steady, 99),
+        "autosave_steady_p99_ratio": ratio(percentile(steady, 99), bare_p99),
         "submit_p95_ms": percentile(exam.latencies["submit"], 95),
         "bare_requests": bare.save_requests,
         "bare_errors": bare.error_count,
         "bare_rps": round(bare_rps, 1) if bare_rps else None,
         "bare_p50_ms": percentile(bare_saves, 50),
         "bare_p99_ms": bare_p99,
+        "bare_questions": 0 if args.skip_bare else bare_questions,
+        "think_jitter": args.think_jitter,
         "error_kinds": dict((exam.errors + bare.errors).most_common()),
         "server_log_problems": len(log_problems),
         "answers_in_db": checked["answers_in_db"],

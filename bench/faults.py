@@ -41,7 +41,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -179,42 +178,6 @@ def restart_postgres(cluster: tuple[str, str]) -> float:
             raise RuntimeError("PostgreSQL did not come back within 120 s")
         time.sleep(0.2)
     return time.monotonic() - began
-
-
-class RedisServer:
-    """A redis-server of our own on a free port, without persistence."""
-
-    def __init__(self) -> None:
-        self.port = el.free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        command = [shutil.which("redis-server") or "redis-server", "--port", str(self.port)]
-        command += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("redis-server did not answer PING")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 async def login_probe(base_url: str) -> int | str:
@@ -798,7 +761,7 @@ def run(args: argparse.Namespace) -> dict:
         env.pop("REDIS_URL", None)
         logs = args.log_dir or tmp_path
         logs.mkdir(parents=True, exist_ok=True)
-        redis = args.redis_server = RedisServer() if args.redis else None
+        redis = args.redis_server = el.RedisServer() if args.redis else None
         server = None
         try:
             if redis is not None:

@@ -10,6 +10,8 @@ packages+=(chromium)
 # The accessibility tests need npm to install axe-core (tests/e2e/package-lock.json); a Node.js
 # that is already there (e.g. from NodeSource) is kept.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# The benchmarks start redis-servers of their own (bench/exam_load.py's certificate batch).
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 # Debian's python3 needs its venv package to create .venv.
 py=${PYTHON:-python3}
 if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
