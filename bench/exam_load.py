@@ -685,8 +685,8 @@ def prepare_batch(app, count: int, first: int) -> tuple[int, int]:
 
 
 @contextmanager
-def render_worker(env: dict[str, str], redis_url: str, nice: int, log: Path):
-    """`flask jobs worker` (RQ) at `nice`, as an operator would run it; always stopped."""
+def render_worker(env: dict[str, str], redis_url: str, nice: int, server_nice: int, log: Path):
+    """`flask jobs worker --render-nice NICE` (RQ), as deploy.md runs it; always stopped."""
     from redis import Redis
     from rq import Worker
 
@@ -694,6 +694,7 @@ def render_worker(env: dict[str, str], redis_url: str, nice: int, log: Path):
     flask = [str(beside)] if beside.exists() else [sys.executable, "-m", "flask"]
     name = f"bench-render-{os.getpid()}"
     command = [*flask, "--app", "wsgi", "jobs", "worker", "--name", name]
+    command += ["--render-nice", str(nice)]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command,
@@ -703,7 +704,8 @@ def render_worker(env: dict[str, str], redis_url: str, nice: int, log: Path):
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=(lambda: os.nice(nice)) if nice else None,
+            # At the servers' niceness, as on a node where both run at the same priority.
+            preexec_fn=(lambda: os.nice(server_nice)) if server_nice else None,
         )
     try:
         connection = Redis.from_url(redis_url)
@@ -812,8 +814,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--batch-nice",
         type=int,
         default=19,
-        help="niceness of the RQ worker (19: batches yield the CPU to the exam, as deploy.md "
-        "advises for workers sharing a machine with the app)",
+        help="the RQ worker's --render-nice (19, its default: renders yield the CPU to the exam; "
+        "the worker itself, which commits and holds locks, runs at normal priority)",
     )
     parser.add_argument(
         "--batch-wait",
@@ -975,7 +977,9 @@ def run(args: argparse.Namespace) -> dict:
         if args.batch:
             print("Starting the RQ worker ...", file=sys.stderr, flush=True)
             running.enter_context(
-                render_worker(env, redis.url, args.batch_nice, logs / "worker.log")
+                render_worker(
+                    env, redis.url, args.batch_nice, args.server_nice, logs / "worker.log"
+                )
             )
         print("Loading Certify ...", file=sys.stderr, flush=True)
         exam = Phase("exam", args.candidates)

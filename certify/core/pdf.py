@@ -18,9 +18,12 @@ Anything else raises :class:`ResourceRefused`; WeasyPrint logs it as a warning
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import mimetypes
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib import request
 from urllib.parse import urlsplit
@@ -35,6 +38,8 @@ STATIC_ROOT = (Path(__file__).resolve().parent.parent / "static").resolve()
 STATIC_BASE_URL = path2url(str(STATIC_ROOT) + "/")
 STATIC_URL_PREFIX = "/static/"
 _fonts = threading.local()
+_background_nice = 0  # 0: render in the calling thread
+_background: tuple[int, ThreadPoolExecutor] | None = None  # (pid, executor)
 
 
 class ResourceRefused(ValueError):
@@ -84,6 +89,20 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
+def render_in_background(nice: int) -> None:
+    """From now on, render this process's PDFs in a thread of their own at niceness `nice`.
+
+    For batch workers that share a machine with the app: rendering is nearly all of a
+    batch's CPU, and at nice 19 it takes only what the exam leaves. Only the rendering:
+    the database work around it (numbering, the audit entry, the commit) stays at normal
+    priority, because a whole worker at nice 19 held the audit trail's lock while waiting
+    for the CPU, and every exam start queued behind it (bench/exam_load.py). Linux sets
+    niceness per thread; elsewhere the thread keeps the process's priority.
+    """
+    global _background_nice
+    _background_nice = max(0, min(19, nice))
+
+
 def render_pdf(
     html: str, base_url: str | None = None, attachments: dict[str, bytes] | None = None
 ) -> bytes:
@@ -93,6 +112,29 @@ def render_pdf(
     ``/static/css/app.css`` both find ``certify/static/css/app.css``. ``attachments``
     (file name → bytes) are embedded as PDF file attachments.
     """
+    if _background_nice:
+        return _executor().submit(_render, html, base_url, attachments).result()
+    return _render(html, base_url, attachments)
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The rendering thread of this process (a forked job gets its own: threads do not fork)."""
+    global _background
+    if _background is None or _background[0] != os.getpid():
+        executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="pdf", initializer=_lower_priority
+        )
+        _background = (os.getpid(), executor)
+    return _background[1]
+
+
+def _lower_priority() -> None:
+    # Not Linux, or not allowed: the thread renders at the process's priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _background_nice)
+
+
+def _render(html: str, base_url: str | None, attachments: dict[str, bytes] | None) -> bytes:
     fetcher = StaticOnlyFetcher()
     document = HTML(string=html, base_url=base_url or STATIC_BASE_URL, url_fetcher=fetcher)
     embedded = [
@@ -118,8 +160,16 @@ def _font_config() -> FontConfiguration:
 def qr_data_uri(text: str, box_size: int = 8) -> str:
     """A QR code of ``text`` as a black-and-white PNG data URI (with the quiet zone).
 
-    Show it with ``image-rendering: pixelated`` so printers keep the modules sharp.
+    Show it with ``image-rendering: pixelated`` so printers keep the modules sharp. In a
+    batch worker (render_in_background) it is made in the rendering thread: qrcode's mask
+    search is the next biggest cost of a certificate after the layout.
     """
+    if _background_nice:
+        return _executor().submit(_qr, text, box_size).result()
+    return _qr(text, box_size)
+
+
+def _qr(text: str, box_size: int) -> str:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
     code.add_data(text)
     code.make(fit=True)

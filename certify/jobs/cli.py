@@ -14,6 +14,7 @@ from rq import Worker
 from certify.core import clock
 from certify.core.cli import fail
 from certify.core.errors import DomainError
+from certify.core.pdf import render_in_background
 from certify.extensions import db
 from certify.jobs import schedule, services
 from certify.jobs.models import JobStatus
@@ -48,14 +49,24 @@ def _forget_inherited_connections() -> None:
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
 @click.option("--name", default=None, help="The worker's name (default: host and process).")
-def worker_command(burst: bool, name: str | None) -> None:
+@click.option(
+    "--render-nice",
+    type=click.IntRange(0, 19),
+    default=19,
+    show_default=True,
+    help="Niceness of PDF rendering (in a thread of its own), so that certificate batches "
+    "yield the CPU to the exam on a shared machine. 0: render at normal priority.",
+)
+def worker_command(burst: bool, name: str | None, render_nice: int) -> None:
     """Run jobs from the queue, in this app's configuration, with RQ's scheduler enabled.
 
     Each job runs in a forked process, so a crash or a leak ends with the job. Run one or
     more under a supervisor (systemd, supervisord); stop with SIGTERM (finishes the job).
+    Run the worker itself at normal priority: --render-nice lowers the rendering only.
     """
     connection = _connection()
     _forget_inherited_connections()
+    render_in_background(render_nice)
     worker = Worker([job_queue(connection)], connection=connection, name=name)
     worker.work(burst=burst, with_scheduler=True)
 
