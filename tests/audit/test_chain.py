@@ -55,6 +55,17 @@ def test_values_are_hashed_as_the_database_returns_them(subject):
     assert verify_chain().ok
 
 
+def test_quotes_backslashes_and_rare_characters_hash_alike_in_the_database(subject):
+    """On PostgreSQL the database hashes the entry: its text must be the one Python checks."""
+    text = 'say "id-0" \\ prev-0 刘䶮 😀\n\t'
+    record_event("test.text", subject, before={"name": text}, after={text: [text, 1.5]})
+    db.session.commit()
+    event = _events()[-1]
+    assert event.after == {text: [text, 1.5]}
+    assert event.hash == chain.event_hash(chain.fields_of(event), event.prev_hash)
+    assert verify_chain().ok
+
+
 def test_the_id_is_part_of_the_hash(trail):
     event = _events()[2]
     fields = chain.fields_of(event)
