@@ -63,12 +63,14 @@ test: setup $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Exam-day load: 500 workers start within a minute and autosave (bench/README.md).
+# Exam-day load: 500 workers start within a minute and answer every ~20 s while 1,000
+# certificates render in an RQ worker (~35 min; bench/README.md; --candidates 2000 for the
+# province day, --think-ms 0 --batch 0 for the old stress test).
 # SQLite by default; DATABASE_URL=postgresql://... for PostgreSQL (its public schema is reset).
 # Then certificate rendering (bench/certificates.py, always on a temporary SQLite file).
 # Then faults during an exam (bench/faults.py: workers killed, server and Redis restarted; on
 # PostgreSQL it also restarts the local cluster: FAULT_BENCH_ARGS=--no-db-restart to spare it).
-# Quick run: make bench BENCH_ARGS="--candidates 50 --ramp-seconds 5" CERT_BENCH_ARGS="--batch 100"
+# Quick run: make bench BENCH_ARGS="--candidates 50 --ramp-seconds 5 --think-ms 500 --batch 50" CERT_BENCH_ARGS="--batch 100"
 bench: setup
 	$(BIN)/python bench/exam_load.py $(BENCH_ARGS)
 	$(BIN)/python bench/certificates.py $(CERT_BENCH_ARGS)

@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -191,7 +191,7 @@ def client_for(base_url: str, token: str | None = None) -> httpx.AsyncClient:
     )
 
 
-def choose(kind: str, options: list[str], rng: random.Random) -> list[str]:
+def choose(kind: str, options: Sequence[str], rng: random.Random) -> list[str]:
     """A plausible answer: two options for a multiple-choice question, else one."""
     if not options:
         return []
@@ -227,7 +227,7 @@ async def sit_exam(
         # Keep only what answering needs: 500 whole papers are a lot of small objects for
         # the garbage collector to walk while the load generator should be sending.
         questions = [
-            (q["id"], q["type"], [o["id"] for o in q["options"]]) for q in paper["questions"]
+            (q["id"], q["type"], tuple(o["id"] for o in q["options"])) for q in paper["questions"]
         ]
         del paper, response
         phase.started += 1
@@ -238,7 +238,7 @@ async def sit_exam(
             chosen = choose(kind, options, rng)
             url = f"/api/v1/attempts/{attempt_id}/answers/{question_id}"
             if await timed(phase, "save", client.put(url, json={"answer": chosen})) is not None:
-                phase.acked[(attempt_id, question_id)] = sorted(chosen)
+                phase.acked[(attempt_id, question_id)] = tuple(sorted(chosen))
         response = await timed(
             phase, "submit", client.post(f"/api/v1/attempts/{attempt_id}/submit")
         )
@@ -288,19 +288,22 @@ async def progress(phase: Phase, began: float) -> None:
     """Every PROGRESS_EVERY seconds a line on stderr; meanwhile, how late the event loop is.
 
     A late loop means the load generator itself was short of CPU: its requests went out
-    late and the latencies it measured include that wait. Each report also moves what
-    survived so far out of the collector's reach (gc.freeze), so that its full collections
-    stay short however many papers the clients hold.
+    late and the latencies it measured include that wait. Every second it also moves what
+    survived so far out of the collector's reach (gc.freeze), so that full collections stay
+    short however many papers the clients hold (and the papers are kept as tuples, which
+    the collector stops tracking).
     """
     tick = 0.1
-    last_report = time.monotonic()
+    last_report = last_freeze = time.monotonic()
     while True:
         before = time.monotonic()
         await asyncio.sleep(tick)
         phase.loop_lag_max = max(phase.loop_lag_max, time.monotonic() - before - tick)
+        if time.monotonic() - last_freeze >= 1.0:
+            gc.freeze()
+            last_freeze = time.monotonic()
         if time.monotonic() - last_report < PROGRESS_EVERY:
             continue
-        gc.freeze()
         last_report = time.monotonic()
         print(
             f"  [{phase.name}] {time.monotonic() - began:5.0f} s: {phase.started}/"
@@ -641,7 +644,7 @@ def check_answers(app, session_id: int, acked: dict[tuple[int, int], list[str]])
         )
         db.session.remove()
         db.engine.dispose()
-    lost = sum(1 for key, chosen in acked.items() if stored.get(key) != chosen)
+    lost = sum(1 for key, chosen in acked.items() if stored.get(key) != list(chosen))
     ended = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED, AttemptStatus.EXPIRED)
     return {
         "lost_answers": lost,

@@ -214,7 +214,9 @@ def test_every_issue_and_revocation_is_audited(certificate):
     services.revoke_certificate(certificate.number, "伪造材料")
     db.session.commit()
     actions = db.session.scalars(
-        sa.select(AuditEvent.action).where(AuditEvent.subject_type == "certificates")
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.subject_type == "certificates")
+        .order_by(AuditEvent.id)
     ).all()
     assert actions == ["certificate.issued", "certificate.revoked"]
     with pytest.raises(ValidationFailed):
