@@ -75,7 +75,7 @@ class Phase:
     name: str
     clients: int
     latencies: dict[str, list[float]] = field(
-        default_factory=lambda: {"start": [], "save": [], "submit": []}
+        default_factory=lambda: {"start": [], "save": [], "submit": [], "list": []}
     )
     errors: Counter = field(default_factory=Counter)
     acked: dict[tuple[int, int], list[str]] = field(default_factory=dict)
@@ -249,6 +249,14 @@ async def sit_exam(
             phase.finished += 1
         else:
             phase.fail("submit", f"status {status}")
+
+
+async def look_at_exams(phase: Phase, base_url: str, token: str) -> None:
+    """Before the exam opens, the worker's phone shows the exam list (GET /api/v1/exams)."""
+    async with client_for(base_url, token) as client:
+        phase.started += 1
+        if await timed(phase, "list", client.get("/api/v1/exams")) is not None:
+            phase.finished += 1
 
 
 async def answer_bare(
@@ -847,6 +855,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="each pause is uniform in mean x [1 - J, 1 + J] (0.5), so nobody moves in step",
     )
     parser.add_argument(
+        "--arrival-seconds",
+        type=float,
+        default=30.0,
+        help="before the exam opens, each worker's phone fetches its exam list at random "
+        "within this many seconds, as workers wait on that page on an exam morning (30; 0: no "
+        "arrival, the exam starts on a server that has served nothing yet)",
+    )
+    parser.add_argument(
         "--batch",
         type=int,
         default=1000,
@@ -920,6 +936,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.timeout is not None and args.timeout <= 0
     ):
         parser.error("--ramp-seconds, --bare-ramp-seconds and --think-ms must be >= 0")
+    if args.arrival_seconds < 0:
+        parser.error("--arrival-seconds must be >= 0")
     if not 0 <= args.think_jitter < 1:
         parser.error("--think-jitter is 0 or more and below 1")
     if args.batch < 0 or (args.bare_questions is not None and args.bare_questions < 1):
@@ -1008,7 +1026,11 @@ def run(args: argparse.Namespace) -> dict:
             bare_ramp = args.ramp_seconds if think.mean else 0.0
         slowest = think.mean * (1 + think.jitter)
         timeout = args.timeout or (
-            args.ramp_seconds + bare_ramp + (questions + bare_questions) * slowest + 600
+            args.arrival_seconds
+            + args.ramp_seconds
+            + bare_ramp
+            + (questions + bare_questions) * slowest
+            + 600
         )
         deadline = time.monotonic() + timeout
         bare = Phase("bare", args.candidates)
@@ -1030,6 +1052,7 @@ def run(args: argparse.Namespace) -> dict:
             )
         print("Loading Certify ...", file=sys.stderr, flush=True)
         exam = Phase("exam", args.candidates)
+        arrival = Phase("arrival", args.candidates)
         with gunicorn("wsgi:app", env, args, logs / "certify.log", ("GET", "/healthz")) as url:
 
             def exam_client(i: int, rng: random.Random, url: str = url) -> Awaitable[None]:
@@ -1037,7 +1060,14 @@ def run(args: argparse.Namespace) -> dict:
 
             async def exam_day() -> None:
                 watcher = None
-                if args.batch:
+                if args.arrival_seconds:
+                    print("Workers arrive and look at their exams ...", file=sys.stderr)
+
+                    def arrive(i: int, _rng: random.Random, url: str = url) -> Awaitable[None]:
+                        return look_at_exams(arrival, url, fixture.tokens[i])
+
+                    await run_phase(arrival, arrive, args.arrival_seconds, deadline, args.seed)
+                if args.batch:  # the office starts it as the exam opens: the worst moment
                     await asyncio.to_thread(start_batch, app, batch_session, admin_id, batch)
                     watcher = asyncio.create_task(watch_batch(app, batch, math.inf))
                 await run_phase(exam, exam_client, args.ramp_seconds, deadline, args.seed)
@@ -1069,7 +1099,7 @@ def run(args: argparse.Namespace) -> dict:
     per_paper = exam.questions or questions
     result = {
         "candidates": args.candidates,
-        "errors": exam.error_count,
+        "errors": exam.error_count + arrival.error_count,
         "lost_answers": checked["lost_answers"],
         "start_p95_ms": percentile(exam.latencies["start"], 95),
         "autosave_p99_ms": autosave_p99,
@@ -1077,7 +1107,7 @@ def run(args: argparse.Namespace) -> dict:
         "autosave_p99_ratio": ratio(autosave_p99, bare_p99),
         "targets": (
             targets := {
-                "errors_0": exam.error_count == 0,
+                "errors_0": exam.error_count + arrival.error_count == 0,
                 "lost_answers_0": checked["lost_answers"] == 0,
                 "start_p95_under_1000_ms": (percentile(exam.latencies["start"], 95) or 1e9) < 1000,
                 "autosave_p99_ratio_at_most_6": (ratio(autosave_p99, bare_p99) or 1e9) <= 6,
@@ -1122,6 +1152,8 @@ def run(args: argparse.Namespace) -> dict:
         "autosave_steady_p99_ms": percentile(steady, 99),
         "autosave_steady_p99_ratio": ratio(percentile(steady, 99), bare_p99),
         "submit_p95_ms": percentile(exam.latencies["submit"], 95),
+        "arrival_seconds": args.arrival_seconds,
+        "arrival_list_p95_ms": percentile(arrival.latencies["list"], 95),
         "bare_requests": bare.save_requests,
         "bare_errors": bare.error_count,
         "bare_rps": round(bare_rps, 1) if bare_rps else None,
@@ -1129,7 +1161,7 @@ def run(args: argparse.Namespace) -> dict:
         "bare_p99_ms": bare_p99,
         "bare_questions": 0 if args.skip_bare else bare_questions,
         "think_jitter": args.think_jitter,
-        "error_kinds": dict((exam.errors + bare.errors).most_common()),
+        "error_kinds": dict((exam.errors + arrival.errors + bare.errors).most_common()),
         "server_log_problems": len(log_problems),
         "answers_in_db": checked["answers_in_db"],
         "attempts_ended_in_db": checked["attempts_ended_in_db"],
