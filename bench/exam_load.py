@@ -366,9 +366,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def tool(name: str) -> list[str]:
+    """The command of a tool installed beside this Python (the venv's), or `python -m name`."""
+    beside = Path(sys.executable).with_name(name)
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", name]
+
+
 def gunicorn_command() -> list[str]:
-    beside = Path(sys.executable).with_name("gunicorn")
-    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
+    command = tool("gunicorn")
     # gunicorn 25.1+ opens a control socket at one fixed path per user: leave that path to
     # whatever other gunicorn runs on this machine.
     from gunicorn import config
@@ -376,6 +381,37 @@ def gunicorn_command() -> list[str]:
     if hasattr(config, "ControlSocketDisable"):
         command.append("--no-control-socket")
     return command
+
+
+def spawn(command: list[str], env: dict[str, str], log: Path, nice: int) -> subprocess.Popen:
+    """Start a server of the benchmark's (gunicorn, the RQ worker) with its output in `log`.
+
+    A process group of its own, so that Ctrl-C reaches the benchmark only (it stops the
+    servers in order), but the same session: with the kernel's autogroup scheduling
+    (sched_autogroup_enabled) every session is scheduled as one group with an equal share of
+    the CPU, whatever its processes' niceness. The servers, the RQ worker and the load
+    generator must compete as on one machine's service.
+    """
+    with log.open("wb") as log_file:
+        return subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
+        )
+
+
+def database_from_env() -> tuple[str, bool]:
+    """DATABASE_URL and whether it is PostgreSQL; any other database is refused."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    on_postgres = url.startswith(("postgres://", "postgresql"))
+    if url and not on_postgres:
+        raise SystemExit("DATABASE_URL must be PostgreSQL; leave it unset for a SQLite file.")
+    return url, on_postgres
 
 
 @contextmanager
@@ -400,22 +436,7 @@ def gunicorn(app_spec: str, env: dict[str, str], args, log: Path, probe: tuple[s
         app_spec,
     ]
     base_url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            # A process group of its own, so that Ctrl-C reaches the benchmark only (it stops
-            # the servers in order), but the same session: with the kernel's autogroup
-            # scheduling (sched_autogroup_enabled) every session is scheduled as one group
-            # with an equal share of the CPU, whatever its processes' niceness. The servers,
-            # the RQ worker and the load generator must compete as on one machine's service.
-            process_group=0,
-            preexec_fn=(lambda: os.nice(args.server_nice)) if args.server_nice else None,
-        )
+    process = spawn(command, env, log, args.server_nice)
     try:
         wait_until_ready(process, base_url, probe, log)
         wait_until_booted(process, args.workers)
@@ -739,23 +760,11 @@ def render_worker(env: dict[str, str], redis_url: str, nice: int, server_nice: i
     from redis import Redis
     from rq import Worker
 
-    beside = Path(sys.executable).with_name("flask")
-    flask = [str(beside)] if beside.exists() else [sys.executable, "-m", "flask"]
     name = f"bench-render-{os.getpid()}"
-    command = [*flask, "--app", "wsgi", "jobs", "worker", "--name", name]
+    command = [*tool("flask"), "--app", "wsgi", "jobs", "worker", "--name", name]
     command += ["--render-nice", str(nice)]
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            process_group=0,  # the servers' scheduling group (see gunicorn())
-            # At the servers' niceness, as on a node where both run at the same priority.
-            preexec_fn=(lambda: os.nice(server_nice)) if server_nice else None,
-        )
+    # At the servers' niceness, as on a node where both run at the same priority.
+    process = spawn(command, env, log, server_nice)
     try:
         connection = Redis.from_url(redis_url)
         deadline = time.monotonic() + READY_TIMEOUT
@@ -969,10 +978,7 @@ def run(args: argparse.Namespace) -> dict:
     from certify.config import load_settings
 
     began = time.monotonic()
-    database_url = os.environ.get("DATABASE_URL", "").strip()
-    on_postgres = database_url.startswith(("postgres://", "postgresql"))
-    if database_url and not on_postgres:
-        raise SystemExit("DATABASE_URL must be PostgreSQL; leave it unset for a SQLite file.")
+    database_url, on_postgres = database_from_env()
     think = Think(args.think_ms / 1000, args.think_jitter)
     redis = RedisServer() if args.batch else None
     # A batch cut off by --batch-wait may still be writing a PDF while the folder goes.

@@ -734,10 +734,7 @@ def run(args: argparse.Namespace) -> dict:
     from certify.config import load_settings
 
     began = time.monotonic()
-    database_url = os.environ.get("DATABASE_URL", "").strip()
-    on_postgres = database_url.startswith(("postgres://", "postgresql"))
-    if database_url and not on_postgres:
-        raise SystemExit("DATABASE_URL must be PostgreSQL; leave it unset for a SQLite file.")
+    database_url, on_postgres = el.database_from_env()
     cluster = None
     args.db_skip_reason = "SQLite: no database server to restart"
     if on_postgres and args.no_db_restart:

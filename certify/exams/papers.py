@@ -205,9 +205,10 @@ def draw_paper(blueprint: ExamBlueprint, seed: int) -> list[PaperItem]:
     everywhere = sorted(subtrees)
     mix = {int(k): v for k, v in (blueprint.difficulty_mix or {}).items()}
     points = {s.question_type: s.points_hundredths for s in blueprint.sections}
+    counts = needed_counts(blueprint)  # the same for every section: allocate it once
     items: list[PaperItem] = []
     for section in blueprint.sections:
-        for (q_type, area_id), needed in needed_counts(blueprint).items():
+        for (q_type, area_id), needed in counts.items():
             if q_type is not section.question_type or needed == 0:
                 continue
             ids = subtrees.get(area_id, []) if area_id is not None else everywhere

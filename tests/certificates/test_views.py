@@ -13,11 +13,8 @@ from certify.accounts.models import Role
 from certify.certificates import credentials, services
 from certify.certificates import views as certificate_views
 from certify.certificates.models import Certificate, CertificateStatus
-from certify.cohorts.services import enrol_roster
-from certify.exams import services as exams
 from certify.extensions import db
-from certify.results import services as results
-from tests.classes import roster_csv, roster_rows
+from tests.certificates.conftest import pass_everyone
 from tests.factories import make_user
 
 WORKER_PASSWORD = "my-own-pass-1"
@@ -31,23 +28,7 @@ def admin(app):
 @pytest.fixture
 def session_passes(cohort, worker, exam, trade, frozen_clock, signing_key):
     """Three workers (the fixture's and two more) with final passes, no certificates yet."""
-    report = enrol_roster(cohort, "more.csv", roster_csv(roster_rows(2, start=910)))
-    assert report.saved, report.problems
-    db.session.commit()
-    workers = [e.user for e in cohort.enrolments]
-    examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
-    for person in workers:
-        attempt = exams.start_attempt(exam, person)
-        for item in attempt.items:
-            exams.save_answer(attempt, item.question_id, list(item.version.correct))
-        exams.submit_attempt(attempt)
-        results.record_practical_score(exam, person, examiner, 82)
-    results.publish_results(exam, 0)
-    frozen_clock.advance(minutes=1)
-    results.finalize_results(exam)
-    db.session.commit()
-    frozen_clock.advance(hours=1)
-    return workers
+    return pass_everyone(cohort, exam, trade, frozen_clock, more=2)
 
 
 def _certificates():

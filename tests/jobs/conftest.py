@@ -8,13 +8,8 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from certify.accounts.models import Role
-from certify.cohorts.services import enrol_roster
-from certify.exams import services as exams
-from certify.extensions import db
 from certify.jobs.queue import job_queue
-from certify.results import services as results
-from tests.certificates.conftest import final_pass, signing_key  # noqa: F401
-from tests.classes import roster_csv, roster_rows
+from tests.certificates.conftest import final_pass, pass_everyone, signing_key  # noqa: F401
 from tests.factories import make_user
 
 TEST_REDIS_URL = "redis://127.0.0.1:6379/15"  # only this database is ever flushed
@@ -78,20 +73,4 @@ def admin(app):
 @pytest.fixture
 def two_passes(cohort, worker, exam, trade, frozen_clock, signing_key):  # noqa: F811
     """Two workers with final passes and no certificates yet."""
-    report = enrol_roster(cohort, "more.csv", roster_csv(roster_rows(1, start=910)))
-    assert report.saved, report.problems
-    db.session.commit()
-    workers = [e.user for e in cohort.enrolments]
-    examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
-    for person in workers:
-        attempt = exams.start_attempt(exam, person)
-        for item in attempt.items:
-            exams.save_answer(attempt, item.question_id, list(item.version.correct))
-        exams.submit_attempt(attempt)
-        results.record_practical_score(exam, person, examiner, 82)
-    results.publish_results(exam, 0)
-    frozen_clock.advance(minutes=1)
-    results.finalize_results(exam)
-    db.session.commit()
-    frozen_clock.advance(hours=1)
-    return workers
+    return pass_everyone(cohort, exam, trade, frozen_clock, more=1)
