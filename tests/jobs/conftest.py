@@ -1,5 +1,6 @@
 """Redis database 15 for the queue, workers run in this process, and sessions with passes."""
 
+import os
 import signal
 
 import pytest
@@ -12,7 +13,8 @@ from certify.jobs.queue import job_queue
 from tests.certificates.conftest import final_pass, pass_everyone, signing_key  # noqa: F401
 from tests.factories import make_user
 
-TEST_REDIS_URL = "redis://127.0.0.1:6379/15"  # only this database is ever flushed
+# Only this database is ever flushed; CI's two passes run side by side, each with its own.
+TEST_REDIS_URL = os.environ.get("CERTIFY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CLOSED_PORT_URL = "redis://127.0.0.1:6390/0"  # nothing listens there: Redis "down"
 
 
