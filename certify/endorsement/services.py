@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
@@ -322,11 +323,42 @@ def get_batch(batch_id: int) -> EndorsementBatch:
     return batch
 
 
-def batches(status: BatchStatus | None = None) -> list[EndorsementBatch]:
-    query = sa.select(EndorsementBatch).order_by(EndorsementBatch.submitted_at.desc())
+BATCHES_PER_PAGE = 25
+
+
+def _batches_query(status: BatchStatus | None) -> sa.Select:
+    query = sa.select(EndorsementBatch).order_by(
+        EndorsementBatch.submitted_at.desc(), EndorsementBatch.id.desc()
+    )
     if status is not None:
         query = query.where(EndorsementBatch.status == status)
-    return list(db.session.scalars(query))
+    return query.options(selectinload(EndorsementBatch.submitted_by))
+
+
+def page_of_batches(status: BatchStatus | None, page: int):
+    """One page of batches, newest first: a province submits hundreds over a year."""
+    query = _batches_query(status)
+    return db.paginate(query, page=page, per_page=BATCHES_PER_PAGE, error_out=False)
+
+
+def recent_batches(status: BatchStatus | None, limit: int) -> list[EndorsementBatch]:
+    return list(db.session.scalars(_batches_query(status).limit(limit)))
+
+
+def decision_counts(batch_ids: Iterable[int]) -> dict[int, dict[Decision, int]]:
+    """Each batch's items by decision, counted in the database: a list of batches of a
+    thousand certificates each must not load every item to show three numbers."""
+    ids = list(batch_ids)
+    counts = {batch_id: {decision: 0 for decision in Decision} for batch_id in ids}
+    if ids:
+        rows = db.session.execute(
+            sa.select(BatchItem.batch_id, BatchItem.decision, sa.func.count())
+            .where(BatchItem.batch_id.in_(ids))
+            .group_by(BatchItem.batch_id, BatchItem.decision)
+        )
+        for batch_id, decision, n in rows:
+            counts[batch_id][decision] = n
+    return counts
 
 
 def batch_counts() -> dict[BatchStatus, int]:

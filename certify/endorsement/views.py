@@ -24,7 +24,7 @@ from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
-from certify.core.forms import show_problems
+from certify.core.forms import page_number, show_problems
 from certify.core.security import PRIVATE
 from certify.endorsement import deadlines, services
 from certify.endorsement.forms import EndorseForm, RejectForm, SubmitBatchForm
@@ -128,9 +128,16 @@ def index():
         return redirect(url_for("endorsement.inbox"))
     wanted = request.args.get("status", "")
     status = BatchStatus(wanted) if wanted in set(BatchStatus) else None
+    pagination = services.page_of_batches(status, page_number(request.args))
+
+    def page_url(number: int) -> str:
+        return url_for("endorsement.index", **{**request.args.to_dict(), "page": number})
+
     return render_template(
         "endorsement/index.html",
-        batches=services.batches(status),
+        pagination=pagination,
+        page_url=page_url,
+        decisions=services.decision_counts(b.id for b in pagination.items),
         counts=services.batch_counts(),
         status=status,
         sessions_waiting=_sessions_waiting(),
@@ -345,10 +352,12 @@ def certificate_pdf(batch_id: int, number: str):
 @bp.get("/inbox")
 @role_required(Role.HR)
 def inbox():
+    decided = services.recent_batches(BatchStatus.DECIDED, RECENT_DECIDED)
     return render_template(
         "endorsement/inbox.html",
         rows=deadlines.review_inbox(),
-        decided=services.batches(BatchStatus.DECIDED)[:RECENT_DECIDED],
+        decided=decided,
+        decisions=services.decision_counts(b.id for b in decided),
     )
 
 

@@ -425,3 +425,33 @@ def test_the_admin_home_shows_batches_by_state(client, login, admin, reviewer, e
     assert 'href="/endorsement/?status=submitted">Awaiting review</a></dt><dd>1<' in home
     assert 'href="/endorsement/?status=decided">Decided</a></dt><dd class="ok">1<' in home
     assert 'href="/endorsement/"' in home  # the nav link
+
+
+def test_the_batch_list_is_paged_and_counts_each_batch_in_the_database(
+    client, login, admin, reviewer, exam, issued, frozen_clock, monkeypatch
+):
+    first = services.submit_batch(issued[:2], admin)
+    frozen_clock.advance(minutes=5)
+    second = services.submit_batch(issued[2:], admin)
+    services.decide_batch(first, reviewer, services.Decisions(endorse_all=True))
+    db.session.commit()
+    monkeypatch.setattr(services, "BATCHES_PER_PAGE", 1)
+    as_user(client, login, "office")
+
+    newest = client.get("/endorsement/").get_data(as_text=True)
+    assert second.reference in newest and first.reference not in newest
+    assert "Page 1 of 2" in newest and 'href="/endorsement/?page=2"' in newest
+    older = client.get("/endorsement/?page=2").get_data(as_text=True)
+    assert first.reference in older and second.reference not in older
+    row = older[older.index(first.reference) :]
+    assert row.index('data-label="Certificates">2<') < row.index('data-label="Endorsed">2<')
+    assert 'href="/endorsement/?page=1"' in older
+
+    decided = client.get("/endorsement/?status=decided").get_data(as_text=True)
+    assert first.reference in decided and "Page 1 of" not in decided  # one page: no pager
+    beyond = client.get("/endorsement/?page=99999999")
+    assert beyond.status_code == 200 and "No batches yet." in beyond.get_data(as_text=True)
+
+    as_user(client, login, "hr1")
+    inbox = client.get("/endorsement/inbox").get_data(as_text=True)
+    assert f"{first.reference}</a>" in inbox and "Endorsed 2 · Rejected 0" in inbox
