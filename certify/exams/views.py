@@ -25,8 +25,8 @@ from certify.cohorts.services import can_manage, managed_cohort
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import show_problems
-from certify.exams import reports, services
+from certify.core.forms import page_number, show_problems
+from certify.exams import board, reports, services
 from certify.exams.forms import (
     ObjectionForm,
     OverrideForm,
@@ -35,10 +35,8 @@ from certify.exams.forms import (
     ScoreUploadForm,
 )
 from certify.exams.models import (
-    Attempt,
     ExamSession,
     PracticalScore,
-    ProctorEvent,
     Result,
     ResultStatus,
 )
@@ -198,26 +196,24 @@ def schedule(cohort_id: int):
 @role_required(*STAFF)
 def session_page(session_id: int):
     exam = _staff_session(session_id)
-    attempts = {
-        a.user_id: a
-        for a in db.session.scalars(sa.select(Attempt).where(Attempt.session_id == exam.id))
-    }
-    for attempt in attempts.values():
-        services.touch(attempt)
-    db.session.commit()
-    events = db.session.execute(
-        sa.select(ProctorEvent.attempt_id, sa.func.count())
-        .join(Attempt)
-        .where(Attempt.session_id == exam.id)
-        .group_by(ProctorEvent.attempt_id)
-    ).all()
-    workers = sorted((e.user for e in exam.cohort.enrolments), key=lambda u: u.name)
+    services.expire_overdue(exam.id)  # hand in what ran out, so the board shows it
+    state = board.parse_filter(request.args.get("state"))
+    name = (request.args.get("q") or "").strip()[:64]
+    shown = board.read_board(exam, state, name, page_number(request.args))
+
+    def page_url(number: int) -> str:
+        return url_for(
+            "exams.session_page", session_id=exam.id, **{**request.args.to_dict(), "page": number}
+        )
+
     return render_template(
         "exams/session.html",
         exam=exam,
-        workers=workers,
-        attempts=attempts,
-        events=dict(events),
+        board=shown,
+        state=state,
+        filters=list(board.BoardFilter),
+        name=name,
+        page_url=page_url,
         override_form=OverrideForm(),
         now=clock.now(),
     )

@@ -1,0 +1,127 @@
+"""The proctor's board of one exam session: who has started, who is writing, who handed in.
+
+On an exam day of thousands the office and the proctors reload this page through the
+exam, on phones, while the workers write. So it counts in the database, filters and pages
+there, and reads one page of workers with their attempts in two queries: a page of 2,000
+rows with a lazy load per row would take seconds of the server the exam runs on.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+
+from certify.accounts.models import User
+from certify.cohorts.models import Enrolment
+from certify.exams.models import Attempt, AttemptStatus, ExamSession
+from certify.extensions import db
+
+PER_PAGE = 100
+HANDED_IN = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED, AttemptStatus.EXPIRED)
+
+
+class BoardFilter(enum.StrEnum):
+    ALL = "all"
+    NOT_STARTED = "not_started"
+    WRITING = "writing"
+    HANDED_IN = "handed_in"
+    LEFT_PAGE = "left_page"
+
+    @property
+    def label(self) -> str:
+        return str(FILTER_LABELS[self])
+
+
+FILTER_LABELS = {
+    BoardFilter.ALL: _l("Enrolled"),
+    BoardFilter.NOT_STARTED: _l("Not started"),
+    BoardFilter.WRITING: _l("Writing"),
+    BoardFilter.HANDED_IN: _l("Handed in"),
+    BoardFilter.LEFT_PAGE: _l("Left the page"),
+}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    worker: User
+    attempt: Attempt | None
+
+
+@dataclass(frozen=True)
+class Board:
+    counts: dict[BoardFilter, int]
+    pagination: Pagination
+    rows: list[BoardRow]
+
+
+def parse_filter(value: str | None) -> BoardFilter:
+    """The `state` query argument; anything unknown shows everyone."""
+    return BoardFilter(value) if value in set(BoardFilter) else BoardFilter.ALL
+
+
+def _matching(exam: ExamSession, state: BoardFilter, name: str) -> sa.Select:
+    on_paper = sa.and_(Attempt.user_id == User.id, Attempt.session_id == exam.id)
+    query = (
+        sa.select(User)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .outerjoin(Attempt, on_paper)
+        .where(Enrolment.cohort_id == exam.cohort_id)
+        .order_by(User.name, User.id)
+    )
+    if name:
+        like = f"%{name}%"
+        query = query.where(sa.or_(User.name.like(like), User.username.like(like)))
+    condition = {
+        BoardFilter.ALL: None,
+        BoardFilter.NOT_STARTED: Attempt.id.is_(None),
+        BoardFilter.WRITING: Attempt.status == AttemptStatus.IN_PROGRESS,
+        BoardFilter.HANDED_IN: Attempt.status.in_(HANDED_IN),
+        BoardFilter.LEFT_PAGE: Attempt.departures > 0,
+    }[state]
+    return query if condition is None else query.where(condition)
+
+
+def count_board(exam: ExamSession) -> dict[BoardFilter, int]:
+    enrolled = db.session.scalar(
+        sa.select(sa.func.count()).where(Enrolment.cohort_id == exam.cohort_id)
+    )
+    by_status = dict(
+        db.session.execute(
+            sa.select(Attempt.status, sa.func.count())
+            .where(Attempt.session_id == exam.id)
+            .group_by(Attempt.status)
+        ).all()
+    )
+    left = db.session.scalar(
+        sa.select(sa.func.count()).where(Attempt.session_id == exam.id, Attempt.departures > 0)
+    )
+    started = sum(by_status.values())
+    return {
+        BoardFilter.ALL: enrolled or 0,
+        BoardFilter.NOT_STARTED: max(0, (enrolled or 0) - started),
+        BoardFilter.WRITING: by_status.get(AttemptStatus.IN_PROGRESS, 0),
+        BoardFilter.HANDED_IN: sum(by_status.get(s, 0) for s in HANDED_IN),
+        BoardFilter.LEFT_PAGE: left or 0,
+    }
+
+
+def read_board(exam: ExamSession, state: BoardFilter, name: str, page: int) -> Board:
+    """One page of the session's workers in `state` whose name or username holds `name`."""
+    pagination = db.paginate(
+        _matching(exam, state, name), page=page, per_page=PER_PAGE, error_out=False
+    )
+    workers = list(pagination.items)
+    attempts = {
+        a.user_id: a
+        for a in db.session.scalars(
+            sa.select(Attempt).where(
+                Attempt.session_id == exam.id, Attempt.user_id.in_([w.id for w in workers])
+            )
+        )
+    }
+    rows = [BoardRow(w, attempts.get(w.id)) for w in workers]
+    return Board(count_board(exam), pagination, rows)
