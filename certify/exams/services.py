@@ -15,7 +15,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fractions import Fraction
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -37,7 +36,6 @@ from certify.core.errors import (
     Problem,
     ValidationFailed,
 )
-from certify.exams.grading import grade
 from certify.exams.models import (
     ApiToken,
     Attempt,
@@ -49,6 +47,7 @@ from certify.exams.models import (
     SessionOverride,
 )
 from certify.exams.papers import draw_paper, new_seed, pool_texts
+from certify.exams.scoring import grade_attempt
 from certify.extensions import db
 
 DEPARTURE_KINDS = frozenset({"hidden", "blur"})
@@ -507,35 +506,6 @@ def _end(attempt: Attempt, status: AttemptStatus) -> None:
     if won:
         grade_attempt(attempt)
         record_event("attempt.ended", attempt, actor=attempt.user, after={"status": str(status)})
-
-
-def grade_attempt(attempt: Attempt) -> Attempt:
-    answers = saved_answers(attempt)
-    mode = attempt.session.blueprint.trade.multiple_scoring or "exact"
-    total = Fraction(0)
-    areas: dict[int, list] = {}
-    for item in attempt.items:
-        version = item.version
-        share = grade(version.type, version.correct, answers.get(item.question_id, []), mode=mode)
-        earned = share * item.points_hundredths
-        item.earned_hundredths = round(earned)
-        total += earned
-        root = version.area.ancestors[0] if version.area.ancestors else version.area
-        got = areas.setdefault(root.id, [root.name, Fraction(0), 0])
-        got[1] += earned
-        got[2] += item.points_hundredths
-    attempt.score_hundredths = round(total)
-    attempt.by_area = [
-        {
-            "area": name,
-            "score": float(got) / 100,
-            "max": full / 100,
-            "pct": round(100 * got / full) if full else 0,
-        }
-        for name, got, full in areas.values()
-    ]
-    attempt.mark_graded(clock.now())
-    return attempt
 
 
 def expire_overdue(session_id: int | None = None) -> int:
