@@ -800,7 +800,8 @@ async def exam(args, app, fixture, server: Server, login, cluster, total) -> dic
             await phone.open(login)
             run.deadline_seen[phone.attempt_id] = phone.deadline
         except Exception as exc:
-            phone_failed = f"opening the exam page: {type(exc).__name__}: {exc}"[:300]
+            shown = phone.page.url if getattr(phone, "page", None) else "no page"
+            phone_failed = f"opening the exam page ({shown}): {type(exc).__name__}: {exc}"[:300]
             note(phone_failed)
             await phone.close()
             phone = None
