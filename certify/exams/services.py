@@ -508,14 +508,17 @@ def _end(attempt: Attempt, status: AttemptStatus) -> None:
         record_event("attempt.ended", attempt, actor=attempt.user, after={"status": str(status)})
 
 
-def expire_overdue(session_id: int | None = None) -> int:
+def expire_overdue(session_id: int | None = None, limit: int | None = None) -> int:
     """Finalise every attempt whose deadline has passed (run on a schedule in production),
-    or only those of one session (its proctor's page, which must show them handed in)."""
+    or, for a proctor's page, up to `limit` of one session: the page must not grade a whole
+    exam hall in one request; the schedule finalises the rest within its minute."""
     query = sa.select(Attempt.id).where(
         Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline <= clock.now()
     )
     if session_id is not None:
         query = query.where(Attempt.session_id == session_id)
+    if limit is not None:
+        query = query.order_by(Attempt.deadline, Attempt.id).limit(limit)
     ids = db.session.scalars(query).all()
     for attempt_id in ids:
         attempt = db.session.get(Attempt, attempt_id)

@@ -196,7 +196,7 @@ def schedule(cohort_id: int):
 @role_required(*STAFF)
 def session_page(session_id: int):
     exam = _staff_session(session_id)
-    services.expire_overdue(exam.id)  # hand in what ran out, so the board shows it
+    services.expire_overdue(exam.id, limit=board.FINALISE_PER_VIEW)  # what ran out: handed in
     state = board.parse_filter(request.args.get("state"))
     name = (request.args.get("q") or "").strip()[:64]
     shown = board.read_board(exam, state, name, page_number(request.args))

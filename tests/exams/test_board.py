@@ -90,3 +90,17 @@ def test_the_board_hands_in_what_ran_out(client, login, trainer, exam, day, froz
     db.session.expire_all()
     assert not services.find_attempt(exam, writing).is_open
 
+
+def test_one_view_hands_in_only_so_many(
+    client, login, trainer, exam, day, frozen_clock, monkeypatch
+):
+    monkeypatch.setattr(board, "FINALISE_PER_VIEW", 1)
+    _writing, _handed_in, waiting = day
+    services.start_attempt(exam, waiting[0])
+    db.session.commit()
+    frozen_clock.advance(minutes=91)
+    login("teacher")
+    client.get("/?lang=en")
+    url = f"/exams/sessions/{exam.id}"
+    assert counts_in(client.get(url).get_data(as_text=True))["writing"] == "1"
+    assert counts_in(client.get(url).get_data(as_text=True))["writing"] == "0"
