@@ -75,7 +75,7 @@ def _matching(exam: ExamSession, state: BoardFilter, name: str) -> sa.Select:
     )
     if name:
         like = f"%{name}%"
-        query = query.where(sa.or_(User.name.like(like), User.username.like(like)))
+        query = query.where(sa.or_(User.name.ilike(like), User.username.ilike(like)))
     condition = {
         BoardFilter.ALL: None,
         BoardFilter.NOT_STARTED: Attempt.id.is_(None),
