@@ -171,6 +171,7 @@ def _register_template_helpers(app: Flask) -> None:
     from certify.banks.formats.common import QuestionType
     from certify.catalog.models import level_label
     from certify.core import clock
+    from certify.core.forms import page_url
     from certify.core.i18n import HTML_LANG, LOCALE_NAMES, SUPPORTED_LOCALES
     from certify.core.masking import mask_id_number, mask_name, mask_phone
 
@@ -187,6 +188,7 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.globals["level_label"] = level_label
+    app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["mask_name"] = mask_name
     app.jinja_env.filters["mask_phone"] = mask_phone

@@ -95,12 +95,8 @@ def bank(code: str):
         .limit(10)
     ).all()
 
-    def page_url(number: int) -> str:
-        return url_for("banks.bank", code=code, **{**request.args.to_dict(), "page": number})
-
     return render_template(
         "banks/bank.html",
-        page_url=page_url,
         trade=trade,
         page=page,
         flt=flt,

@@ -410,18 +410,12 @@ def certificate_list():
         select = select.where(Certificate.status == CertificateStatus(status))
     pagination = db.paginate(select, page=page, per_page=PER_PAGE, error_out=False)
 
-    def page_url(number: int) -> str:
-        return url_for(
-            "certificates.certificate_list", **{**request.args.to_dict(), "page": number}
-        )
-
     return render_template(
         "certificates/list.html",
         pagination=pagination,
         query=query,
         status=status,
         statuses=STATUS_LABELS,
-        page_url=page_url,
     )
 
 

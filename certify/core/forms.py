@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, request, url_for
 from flask_wtf import FlaskForm
 
 from certify.core.errors import ValidationFailed
@@ -27,6 +27,12 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 MAX_PAGE = 10_000
+
+
+def page_url(number: int) -> str:
+    """This page's address at page `number`, its filters kept: the pager's links."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
+    return url_for(request.endpoint, **args)
 
 
 def page_number(args) -> int:

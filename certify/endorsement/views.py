@@ -130,13 +130,9 @@ def index():
     status = BatchStatus(wanted) if wanted in set(BatchStatus) else None
     pagination = services.page_of_batches(status, page_number(request.args))
 
-    def page_url(number: int) -> str:
-        return url_for("endorsement.index", **{**request.args.to_dict(), "page": number})
-
     return render_template(
         "endorsement/index.html",
         pagination=pagination,
-        page_url=page_url,
         decisions=services.decision_counts(b.id for b in pagination.items),
         counts=services.batch_counts(),
         status=status,

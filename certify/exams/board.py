@@ -90,23 +90,23 @@ def count_board(exam: ExamSession) -> dict[BoardFilter, int]:
     enrolled = db.session.scalar(
         sa.select(sa.func.count()).where(Enrolment.cohort_id == exam.cohort_id)
     )
-    by_status = dict(
-        db.session.execute(
-            sa.select(Attempt.status, sa.func.count())
-            .where(Attempt.session_id == exam.id)
-            .group_by(Attempt.status)
-        ).all()
+    by_status: dict[AttemptStatus, int] = {}
+    left = 0
+    rows = db.session.execute(
+        sa.select(Attempt.status, sa.func.count(), sa.func.count().filter(Attempt.departures > 0))
+        .where(Attempt.session_id == exam.id)
+        .group_by(Attempt.status)
     )
-    left = db.session.scalar(
-        sa.select(sa.func.count()).where(Attempt.session_id == exam.id, Attempt.departures > 0)
-    )
+    for status, n, departed in rows:
+        by_status[status] = n
+        left += departed
     started = sum(by_status.values())
     return {
         BoardFilter.ALL: enrolled or 0,
         BoardFilter.NOT_STARTED: max(0, (enrolled or 0) - started),
         BoardFilter.WRITING: by_status.get(AttemptStatus.IN_PROGRESS, 0),
         BoardFilter.HANDED_IN: sum(by_status.get(s, 0) for s in HANDED_IN),
-        BoardFilter.LEFT_PAGE: left or 0,
+        BoardFilter.LEFT_PAGE: left,
     }
 
 

@@ -32,15 +32,19 @@ _PG_STORE_EARNED = sa.text(
 )
 
 
+def saved_answers(attempt: Attempt) -> dict[int, list[str]]:
+    """Each question's latest saved choice: what the page resumes with and what is scored."""
+    rows = db.session.execute(
+        sa.select(AttemptAnswer.question_id, AttemptAnswer.chosen).where(
+            AttemptAnswer.attempt_id == attempt.id
+        )
+    )
+    return {qid: list(chosen) for qid, chosen in rows}
+
+
 def grade_attempt(attempt: Attempt) -> Attempt:
     """Score the attempt's paper against the answers saved; the attempt is then graded."""
-    answers = dict(
-        db.session.execute(
-            sa.select(AttemptAnswer.question_id, AttemptAnswer.chosen).where(
-                AttemptAnswer.attempt_id == attempt.id
-            )
-        ).all()
-    )
+    answers = saved_answers(attempt)
     mode = attempt.session.blueprint.trade.multiple_scoring or "exact"
     paper = db.session.execute(
         sa.select(
@@ -60,7 +64,7 @@ def grade_attempt(attempt: Attempt) -> Attempt:
     earned_at: dict[int, int] = {}  # by position on the paper
     areas: dict[int, list] = {}
     for position, question_id, points, q_type, correct, area_id in paper:
-        earned = grade(q_type, correct, answers.get(question_id) or [], mode=mode) * points
+        earned = grade(q_type, correct, answers.get(question_id, []), mode=mode) * points
         earned_at[position] = round(earned)
         total += earned
         root_id, root_name = roots[area_id]

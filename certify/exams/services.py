@@ -48,6 +48,7 @@ from certify.exams.models import (
 )
 from certify.exams.papers import draw_paper, new_seed, pool_texts
 from certify.exams.scoring import grade_attempt
+from certify.exams.scoring import saved_answers as saved_answers  # read by pages and API
 from certify.extensions import db
 
 DEPARTURE_KINDS = frozenset({"hidden", "blur"})
@@ -474,15 +475,6 @@ def shown_questions(version_ids: list[int], trade_id: int) -> dict[int, ShownQue
         vid: ShownQuestion(kind, stem, QuestionVersion.options_shown(kind, options))
         for vid, (kind, stem, options) in texts.items()
     }
-
-
-def saved_answers(attempt: Attempt) -> dict[int, list[str]]:
-    rows = db.session.execute(
-        sa.select(AttemptAnswer.question_id, AttemptAnswer.chosen).where(
-            AttemptAnswer.attempt_id == attempt.id
-        )
-    )
-    return {qid: list(chosen) for qid, chosen in rows}
 
 
 def submit_attempt(attempt: Attempt) -> Attempt:

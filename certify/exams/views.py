@@ -201,11 +201,6 @@ def session_page(session_id: int):
     name = (request.args.get("q") or "").strip()[:64]
     shown = board.read_board(exam, state, name, page_number(request.args))
 
-    def page_url(number: int) -> str:
-        return url_for(
-            "exams.session_page", session_id=exam.id, **{**request.args.to_dict(), "page": number}
-        )
-
     return render_template(
         "exams/session.html",
         exam=exam,
@@ -213,7 +208,6 @@ def session_page(session_id: int):
         state=state,
         filters=list(board.BoardFilter),
         name=name,
-        page_url=page_url,
         override_form=OverrideForm(),
         now=clock.now(),
     )

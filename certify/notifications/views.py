@@ -48,7 +48,6 @@ def index():
         pagination=pagination,
         rows=rows,
         unread=services.unread_count(current_user),
-        page_url=lambda number: url_for("notifications.index", page=number),
     )
 
 
