@@ -91,6 +91,20 @@ def test_filters_and_search(client, login, trade):
     assert "消防通道" in page and "重不压轻" not in page
 
 
+def test_the_bank_pages_keep_their_filter(client, login, trade, monkeypatch):
+    from certify.banks import services
+
+    monkeypatch.setattr(services, "PAGE_SIZE", 1)
+    import_bank(trade, "x.csv", csv_bytes(ROWS))
+    db.session.commit()
+    _as_trainer(login, trade)
+    first = client.get(f"/banks/{trade.code}/?type=true_false").get_data(as_text=True)
+    assert "第 1 页，共" in first
+    assert f'href="/banks/{trade.code}/?type=true_false&amp;page=2"' in first
+    second = client.get(f"/banks/{trade.code}/?type=true_false&page=2").get_data(as_text=True)
+    assert f'href="/banks/{trade.code}/?type=true_false&amp;page=1"' in second
+
+
 def test_edit_and_retire_a_question(client, login, trade):
     import_bank(trade, "x.csv", csv_bytes(ROWS))
     db.session.commit()
