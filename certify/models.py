@@ -1,6 +1,6 @@
 """Every domain's models, imported in one place so the metadata is complete."""
 
-from certify.accounts.models import User, staff_trades
+from certify.accounts.models import LoginSession, LoginThrottle, User, staff_trades
 from certify.audit.models import AuditEvent
 from certify.banks.models import (
     BankImport,
@@ -21,6 +21,7 @@ from certify.cohorts.models import (
 )
 from certify.endorsement.models import BatchItem, EndorsementBatch
 from certify.exams.models import (
+    AccessCodeLock,
     ApiToken,
     Attempt,
     AttemptAnswer,
@@ -43,6 +44,7 @@ from certify.training.models import (
 )
 
 __all__ = [
+    "AccessCodeLock",
     "ApiToken",
     "Attempt",
     "AttemptAnswer",
@@ -63,6 +65,8 @@ __all__ = [
     "ExamSession",
     "Job",
     "KnowledgeArea",
+    "LoginSession",
+    "LoginThrottle",
     "Material",
     "MockAttempt",
     "MockPaperItem",

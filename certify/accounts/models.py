@@ -135,3 +135,42 @@ class User(UserMixin, db.Model):
         self.failed_login_count = 0
         self.locked_until = None
         self.last_login_at = at
+
+
+class LoginSession(db.Model):
+    """One login in a browser, held on the server so that logging out really ends it.
+
+    The session cookie carries only `key`; a copied cookie stops working once the row is
+    revoked (logout, a password change, an administrator's reset).
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+
+class LoginThrottle(db.Model):
+    """Wrong passwords typed for one login name from one address.
+
+    Keyed by what was typed (hashed), not by the account: an unknown name is counted the same
+    way, so the answers tell nobody which accounts exist; and by the address, so a stranger
+    typing wrong passwords elsewhere cannot lock a worker out of the exam hall.
+    """
+
+    __tablename__ = "login_throttles"
+
+    login_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

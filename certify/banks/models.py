@@ -77,6 +77,8 @@ class Question(db.Model):
         default=QuestionStatus.ACTIVE,
     )
     version: Mapped[int] = mapped_column(default=1)  # the current version's number
+    # 仅用于考试: kept out of practice and mock exams, so a worker meets it first in the exam.
+    exam_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     import_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bank_imports.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -73,6 +73,9 @@ class Certificate(db.Model):
     theory_hundredths: Mapped[int | None] = mapped_column()
     practical_hundredths: Mapped[int | None] = mapped_column()
 
+    # Which fields the signature covers (certificates/signing.py): 1 the identity fields,
+    # 2 everything printed. Old certificates keep verifying under the version they carry.
+    payload_version: Mapped[int] = mapped_column(default=1, server_default="1")
     key_id: Mapped[str] = mapped_column(sa.String(16))
     signature: Mapped[str] = mapped_column(sa.String(128))
     pdf_path: Mapped[str] = mapped_column(sa.String(255))
@@ -87,7 +90,8 @@ class Certificate(db.Model):
     endorsed_on: Mapped[date | None] = mapped_column(sa.Date)
     rejected_reason: Mapped[str | None] = mapped_column(sa.Text)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.Text)  # internal, free text
+    revoked_reason_code: Mapped[str | None] = mapped_column(sa.String(32))  # shown publicly
     supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
     issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

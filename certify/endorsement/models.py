@@ -63,6 +63,10 @@ class EndorsementBatch(db.Model):
     package_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
     manifest_key_id: Mapped[str] = mapped_column(sa.String(16), default="")
     manifest_signature: Mapped[str] = mapped_column(sa.String(128), default="")
+    # The audit trail's head when the package was signed: the bureau holds it, so a later
+    # rewrite of any entry up to it is detectable (`audit verify --against PACKAGE.zip`).
+    audit_head_id: Mapped[int | None] = mapped_column()
+    audit_head_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
     session: Mapped[ExamSession | None] = relationship()

@@ -244,6 +244,9 @@ class Result(db.Model):
     theory_hundredths: Mapped[int | None] = mapped_column()
     practical_hundredths: Mapped[int | None] = mapped_column()
     passed: Mapped[bool] = mapped_column(default=False)
+    # 缺考: never started the exam (theory trades) or, for a practical-only trade, never
+    # scored. Not a failure: the records the bureau receives tell the two apart.
+    absent: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[ResultStatus] = mapped_column(
         text_enum(ResultStatus), default=ResultStatus.DRAFT
     )
@@ -291,6 +294,22 @@ class Objection(db.Model):
     resolution: Mapped[str] = mapped_column(sa.Text, default="")
 
 
+class AccessCodeLock(db.Model):
+    """Wrong access codes one worker typed for one session; locked after too many."""
+
+    __tablename__ = "access_code_locks"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("exam_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
 class ApiToken(db.Model):
     """A bearer token for the JSON API; only its hash is kept."""
 
@@ -301,6 +320,11 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The page login that handed the token out: logging out revokes it with the login.
+    login_session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("login_sessions.id", ondelete="SET NULL"), index=True
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 
