@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from certify.banks.models import Question
 from certify.core.masking import mask_id_number
+from certify.core.spreadsheets import append_row
 from certify.exams.analysis import ItemStats, Response, item_analysis, score_histogram, summary
 from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.extensions import db
@@ -64,9 +65,10 @@ def results_xlsx(exam: ExamSession) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "成绩"
-    sheet.append(["姓名", "证件号码", "理论成绩", "实操成绩", "结果", "状态"])
+    append_row(sheet, ["姓名", "证件号码", "理论成绩", "实操成绩", "结果", "状态"])
     for result in session_results(exam):
-        sheet.append(
+        append_row(
+            sheet,
             [
                 result.user.name,
                 mask_id_number(result.user.id_number or ""),
@@ -74,7 +76,7 @@ def results_xlsx(exam: ExamSession) -> bytes:
                 result.practical,
                 "合格" if result.passed else "不合格",
                 str(result.status.label),
-            ]
+            ],
         )
     for cell in sheet[1]:
         cell.font = Font(bold=True)
