@@ -9,6 +9,8 @@ axe-core comes from the npm registry, pinned in tests/e2e/package-lock.json and 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +20,7 @@ from babel.support import Translations
 from certify.accounts.models import Role
 from certify.certificates.services import issue_certificate, verify_url
 from certify.certificates.signing import init_keys
+from certify.core import clock
 from certify.exams import services
 from certify.exams.models import Attempt, AttemptStatus
 from certify.extensions import db
@@ -287,6 +290,51 @@ def test_the_whole_exam_works_by_keyboard_alone(live_url, worker_page, exam, wor
     assert int(ids[2]) in saved and int(ids[-1]) in saved
     assert len(saved) == 3
     assert not errors
+
+
+def test_arrow_keys_never_navigate_the_exam_page(live_url, worker_page, open_attempt, worker):
+    """Choosing by arrow keys saves each choice and nothing else: no form post, no reload.
+
+    The page once corrected its clock from the HTTP Date header, which the web server (or any
+    proxy) writes from its own clock. Where that clock disagreed with the app's by more than
+    the time left (here: a day ahead, as the real date is ahead of the tests' frozen clock),
+    the first saved answer made the page hand the paper in: a navigation in the middle of the
+    arrow keys. The CPU runs 4× slower, as on a loaded machine or a cheap phone.
+    """
+    page = worker_page
+    log_in(page, live_url, worker)
+    day_ahead = format_datetime(clock.now() + timedelta(days=1), usegmt=True)
+
+    def date_a_day_ahead(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "date": day_ahead})
+
+    page.route("**/api/v1/attempts/*/answers/*", date_a_day_ahead)
+    page.goto(f"{live_url}/exams/attempt/{open_attempt.id}")
+    page.wait_for_selector("#exam-form[data-exam-enhanced]")
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    navigations = []
+    page.on("request", lambda r: r.is_navigation_request() and navigations.append(r.url))
+    page.evaluate("window.__samePage = true")
+
+    question = page.locator("fieldset.question:has(input[type=radio])").first
+    qid = question.get_attribute("data-question")
+    question.locator(".answer input").first.focus()
+    page.keyboard.press("Space")
+    for key in ("ArrowDown", "ArrowDown", "ArrowUp", "ArrowRight", "ArrowLeft", "ArrowDown"):
+        page.keyboard.press(key)
+        assert focused(page)["question"] == qid
+    chosen = focused(page)["value"]
+    page.wait_for_selector(f'#q-{qid} .save-state[data-state="saved"]', timeout=10000)
+    page.wait_for_timeout(1500)  # a hand-in would follow the saves within this
+
+    assert navigations == []
+    assert page.evaluate("window.__samePage") is True
+    assert page.locator("#timer").inner_text().startswith(zh("Time left"))
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, open_attempt.id)
+    assert attempt.status is AttemptStatus.IN_PROGRESS
+    assert [chosen] in services.saved_answers(attempt).values()
 
 
 # --- larger text -----------------------------------------------------------------------------

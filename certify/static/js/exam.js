@@ -278,9 +278,12 @@
   // --- clock ----------------------------------------------------------------------------------
 
   // offset = server time - phone time. Measured when the page arrived (the navigation timing's
-  // responseStart, or now), corrected later from the Date header of API answers if the phone
-  // clock turns out to be off by more than the header's precision (e.g. the phone set its clock
-  // from the network in the middle of the exam).
+  // responseStart, or now), corrected later from the saved_at of saved answers if the phone
+  // clock turns out to be off (e.g. the phone set its clock from the network in the middle of
+  // the exam). saved_at is read from the app's own clock, the one its deadlines are kept by.
+  // Never the HTTP Date header: that is written by whatever answered (the web server, a proxy,
+  // a captive portal) from its own clock; trusting it, a page whose Date disagreed with the
+  // app's clock by more than the time left handed the paper in after the first answer.
   let offset = 0;
   (() => {
     const serverNow = Date.parse(form.getAttribute("data-server-now") || "");
@@ -295,16 +298,15 @@
     offset = serverNow - arrived;
   })();
   const serverTime = () => Date.now() + offset;
-  function syncClock(response, started) {
-    const header = Date.parse(response.headers.get("Date") || "");
-    if (isNaN(header)) { return; }
+  function syncClock(data, started) {
+    const raw = data && typeof data.saved_at === "string" ? data.saved_at : "";
+    const saved = Date.parse(raw.replace(/(\.\d{3})\d+/, "$1")); // microseconds: not every browser
+    if (isNaN(saved)) { return; }
     const now = Date.now();
-    const rtt = Math.max(0, now - started);
-    const estimate = now + offset;
-    // The server's clock read header..header+1 s when it answered, so now it is within
-    // [header, header + 1 s + rtt]; allow one more second on each side.
-    if (estimate < header - 1000 || estimate > header + 2000 + rtt) {
-      offset = header + 500 + rtt / 2 - now;
+    // The server read its clock between the request leaving and the answer arriving; allow one
+    // second on each side.
+    if (saved < started + offset - 1000 || saved > now + offset + 1000) {
+      offset = saved - (started + now) / 2;
       if (!timeUp) { tick(); }
     }
   }
@@ -355,9 +357,9 @@
       if (controller) { init.signal = controller.signal; }
       if (keepalive) { init.keepalive = true; }
       const response = await fetch(api + path, init);
-      try { syncClock(response, started); } catch (err) { report(err); }
       let data = null;
       try { data = await response.json(); } catch (err) { data = null; }
+      if (response.ok) { try { syncClock(data, started); } catch (err) { report(err); } }
       return { status: response.status, data };
     })().then(null, () => ({ status: 0, data: null }));
     try {
@@ -567,7 +569,7 @@
     await withTimeout(flushAll({ now: true }), TIME_UP_FLUSH);
     if (stopped || formSent) { return; }
     if (!isNaN(deadline) && deadline - serverTime() > 1000) {
-      // The server's clock (Date header) says there is time left after all.
+      // The server's clock (an answer's saved_at) says there is time left after all.
       timeUp = false;
       tick();
       return;
