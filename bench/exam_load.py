@@ -624,10 +624,10 @@ def prepare(app, candidates: int) -> Fixture:
     import sqlalchemy as sa
 
     from certify.accounts.models import User
+    from certify.accounts.sessions import issue_token
     from certify.banks.models import ExamBlueprint
     from certify.catalog.models import Trade
     from certify.demo.services import load_demo
-    from certify.exams.services import issue_token
     from certify.extensions import db
 
     with app.app_context():

@@ -1,6 +1,6 @@
 """Every domain's models, imported in one place so the metadata is complete."""
 
-from certify.accounts.models import LoginSession, LoginThrottle, User, staff_trades
+from certify.accounts.models import ApiToken, LoginSession, LoginThrottle, User, staff_trades
 from certify.audit.models import AuditEvent
 from certify.banks.models import (
     BankImport,
@@ -22,7 +22,6 @@ from certify.cohorts.models import (
 from certify.endorsement.models import BatchItem, EndorsementBatch
 from certify.exams.models import (
     AccessCodeLock,
-    ApiToken,
     Attempt,
     AttemptAnswer,
     AttemptItem,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from certify.accounts import sessions
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.catalog.models import Trade
@@ -259,7 +260,9 @@ def _locked_message(user: User, now) -> str:
     )
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_login: str | None = None) -> None:
+    """A new password ends every token and every other login: whoever knew the old one
+    (a shared exam-room PC, a printed slip) is out. `keep_login` is the login changing it."""
     if not user.check_password(current or ""):
         raise ValidationFailed(
             [Problem("current_password", _("The current password is not right."))]
@@ -273,6 +276,8 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ValidationFailed([Problem("new_password", p) for p in problems])
     user.set_password(new, _hash_method())
     user.must_change_password = False
+    sessions.revoke_user_tokens(user)
+    sessions.end_other_logins(user, keep_key=keep_login)
     record_event("user.password_changed", user)
 
 
@@ -282,6 +287,8 @@ def reset_password(user: User) -> str:
     user.set_first_password(password)
     user.failed_login_count = 0
     user.locked_until = None
+    sessions.revoke_user_tokens(user)
+    sessions.end_other_logins(user)
     record_event("user.password_reset", user)
     return password
 

@@ -14,12 +14,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from certify.accounts import services
+from certify.accounts import services, sessions
 from certify.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, UserForm
 from certify.accounts.models import Role
 from certify.catalog.services import list_trades
 from certify.core import clock
-from certify.core.auth import role_required
+from certify.core.auth import LOGIN_KEY, role_required
 from certify.core.errors import ValidationFailed
 from certify.core.forms import safe_next, show_problems
 from certify.extensions import db, limiter
@@ -44,8 +44,10 @@ def login():
             db.session.commit()  # keep the failed-attempt count and any lockout
             form.password.errors = [exc.message]
             return render_template("accounts/login.html", form=form), exc.status
+        login = sessions.start_login_session(user)
         db.session.commit()
         session.clear()
+        session[LOGIN_KEY] = login.key
         login_user(user)
         if user.locale:
             session["lang"] = user.locale
@@ -58,6 +60,8 @@ def login():
 @bp.post("/logout")
 def logout():
     lang = session.get("lang")
+    sessions.end_login_session(session.get(LOGIN_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     if lang:
@@ -73,7 +77,10 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_login=session.get(LOGIN_KEY),
             )
         except ValidationFailed as exc:
             show_problems(form, exc)

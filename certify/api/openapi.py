@@ -6,9 +6,10 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 def _errors(*codes: int) -> dict:
     text = {
         401: "No or expired token",
-        403: "Not yours",
+        403: "Not yours, or the first password must be changed (password_change_required)",
         404: "Not found",
         409: "Closed or late",
+        423: "Locked: too many wrong access codes (access_code_locked)",
         422: "Invalid body",
         429: "Too many tries",
         503: "Busy, try again",
@@ -156,9 +157,13 @@ OPENAPI = {
                             }
                         },
                     },
-                    **_errors(401, 429),
+                    **_errors(401, 403, 429),
                 },
-            }
+            },
+            "delete": {
+                "summary": "Log out: this token stops working at once",
+                "responses": {"204": {"description": "Revoked"}, **_errors(401)},
+            },
         },
         "/exams": {
             "get": {

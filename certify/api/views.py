@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
+from certify.accounts import sessions
 from certify.accounts.models import Role
 from certify.accounts.services import LoginFailed, authenticate
 from certify.api.openapi import OPENAPI
@@ -63,10 +64,10 @@ def _token_user(header: str):
         return None
     for _try in range(RETRIES - 1):
         try:
-            return services.user_for_token(header[7:].strip())
+            return sessions.user_for_token(header[7:].strip())
         except OperationalError:
             db.session.rollback()  # a connection lost with a restart: the pool pings anew
-    return services.user_for_token(header[7:].strip())
+    return sessions.user_for_token(header[7:].strip())
 
 
 def retrying(view: Callable) -> Callable:
@@ -96,9 +97,26 @@ def token():
     except LoginFailed as exc:
         db.session.commit()  # keep the failed-login count
         return error(exc.status, exc.code, exc.message)
-    value, expires = services.issue_token(user)
+    if user.must_change_password:
+        # The printed first password opens only the page that replaces it, not the API.
+        db.session.commit()
+        return error(
+            403,
+            "password_change_required",
+            _("Choose your own password first: log in on the website and change it."),
+        )
+    value, expires = sessions.issue_token(user)
     db.session.commit()
     return jsonify(token=value, expires_at=expires.isoformat())
+
+
+@bp.delete("/auth/token")
+@token_required
+def revoke_token():
+    """Log out of the API: the presented token stops working at once."""
+    sessions.revoke_token(request.headers["Authorization"][7:].strip())
+    db.session.commit()
+    return "", 204
 
 
 def _session_json(session, attempt):

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from certify.accounts.models import Role, User
-from certify.extensions import db, login_manager
+from certify.accounts.sessions import live_login_user
+from certify.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -40,11 +41,16 @@ def role_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
+# The session cookie's key of the server-side login (accounts.sessions): without a live one,
+# a cookie, even a copied one, logs nobody in.
+LOGIN_KEY = "login_key"
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    return live_login_user(int(user_id), session.get(LOGIN_KEY))
 
 
 def enforce_password_change():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote, urlsplit
+
 from flask import flash, request, url_for
 from flask_wtf import FlaskForm
 
@@ -19,11 +22,29 @@ def show_problems(form: FlaskForm, exc: ValidationFailed) -> None:
             flash(problem.message, "error")
 
 
+# Control characters (tab, CR, LF …) and backslashes: browsers drop the first and read the
+# second as "/", so "/\t/evil.example" and "/\\evil.example" both leave the site.
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def is_same_site_path(target: str | None) -> bool:
+    """True for a path on this site ("/exams/", "/learn/?a=1"): never a scheme, a host, a
+    scheme-relative "//host", a backslash or a control character, encoded or not."""
+    if not target or len(target) > 2048:
+        return False
+    for text in (target, unquote(target)):
+        if not text.startswith("/") or text.startswith("//") or _UNSAFE_IN_PATH.search(text):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow redirects inside this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """The one check for every redirect target a request names (`next`, a form's back link):
+    a same-site path, or `default`."""
+    return target if is_same_site_path(target) else default
 
 
 MAX_PAGE = 10_000

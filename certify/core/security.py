@@ -31,7 +31,7 @@ HSTS is sent only when CERTIFY_ENV=production: on a laptop it would pin 127.0.0.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, request, session
 
 # Personal files and their status (PDFs, credentials, packages, job results): never cached
 # by a shared proxy or kept by the browser.
@@ -73,6 +73,18 @@ PRIVATE_ADDRESS_ENDPOINTS = frozenset(
     }
 )
 
+# Exam papers, answers and results: never kept by the browser or a proxy, whoever asks (the
+# public 公示 page included). Everything a logged-in user sees is personal too: on a shared
+# exam-room PC, the back button after a logout must not show the last worker's pages.
+NO_STORE_BLUEPRINTS = frozenset({"exams", "api", "training"})
+
+
+def keeps_out_of_caches() -> bool:
+    if request.endpoint == "static":
+        return False
+    return request.blueprint in NO_STORE_BLUEPRINTS or "_user_id" in session
+
+
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -99,6 +111,8 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("CERTIFY_ENV") == "production":
         headers.setdefault("Strict-Transport-Security", HSTS)
+    if keeps_out_of_caches() and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = PRIVATE["Cache-Control"]
     return response
 
 

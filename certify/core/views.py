@@ -13,6 +13,7 @@ from certify.accounts.models import Role
 from certify.accounts.services import set_locale
 from certify.cohorts.services import worker_cohorts
 from certify.core.errors import DomainError
+from certify.core.forms import safe_next
 from certify.core.i18n import SUPPORTED_LOCALES
 from certify.endorsement import deadlines
 from certify.endorsement.services import batch_counts
@@ -58,10 +59,7 @@ def set_language(lang: str):
         if current_user.is_authenticated:
             set_locale(current_user, lang)
             db.session.commit()
-    target = request.form.get("next") or request.referrer or url_for("core.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("core.index")))
 
 
 ERROR_TEXTS = {

@@ -22,11 +22,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from certify.accounts.models import User
+from certify.accounts.models import ApiToken, User
+from certify.accounts.sessions import token_digest
 from certify.banks.models import QuestionVersion
 from certify.core import clock
-from certify.exams.models import ApiToken, Attempt, AttemptItem, AttemptStatus
-from certify.exams.services import answer_upsert, choice_problem, token_digest
+from certify.exams.models import Attempt, AttemptItem, AttemptStatus
+from certify.exams.services import answer_upsert, choice_problem
 from certify.extensions import db
 
 
@@ -86,6 +87,7 @@ def _question_query() -> sa.Select:
         .where(
             ApiToken.token_hash == sa.bindparam("token_hash"),
             ApiToken.expires_at > now,
+            ApiToken.revoked_at.is_(None),
             User.active.is_(True),
             Attempt.status == AttemptStatus.IN_PROGRESS,
             Attempt.deadline > now,

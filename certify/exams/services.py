@@ -9,10 +9,8 @@ which request ends the attempt, and only that request grades it.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +35,6 @@ from certify.core.errors import (
     ValidationFailed,
 )
 from certify.exams.models import (
-    ApiToken,
     Attempt,
     AttemptAnswer,
     AttemptItem,
@@ -550,35 +547,3 @@ def record_proctor_event(attempt: Attempt, kind: str, at: datetime | None = None
         _end(attempt, AttemptStatus.SUBMITTED)
         return True
     return False
-
-
-# --- API tokens -----------------------------------------------------------------------
-
-
-def issue_token(user: User) -> tuple[str, datetime]:
-    token = secrets.token_urlsafe(32)
-    expires = clock.now() + ApiToken.LIFETIME
-    db.session.add(
-        ApiToken(
-            user_id=user.id,
-            token_hash=token_digest(token),
-            created_at=clock.now(),
-            expires_at=expires,
-        )
-    )
-    return token, expires
-
-
-def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(
-        sa.select(ApiToken)
-        .where(ApiToken.token_hash == token_digest(token))
-        .options(joinedload(ApiToken.user))
-    )
-    if row is None or row.expires_at <= clock.now() or not row.user.active:
-        return None
-    return row.user
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -18,12 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from certify.accounts import sessions
 from certify.accounts.forms import ConfirmForm
 from certify.accounts.models import Role, User
 from certify.banks.formats.common import BankFileError
 from certify.cohorts.services import can_manage, managed_cohort
 from certify.core import clock
-from certify.core.auth import role_required
+from certify.core.auth import LOGIN_KEY, role_required
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import page_number, show_problems
 from certify.exams import board, reports, services
@@ -79,11 +80,13 @@ def start(session_id: int):
 
 
 def _page_token() -> str:
-    """A bearer token for the page's own API calls, kept in the login session."""
+    """A bearer token for the page's own API calls, kept in the login session and revoked
+    with it when the worker logs out."""
     stored = session.get("api_token")
-    if stored and services.user_for_token(stored) == current_user:
+    if stored and sessions.user_for_token(stored) == current_user:
         return stored
-    token, _expires = services.issue_token(current_user)
+    login = sessions.login_session_for(session.get(LOGIN_KEY))
+    token, _expires = sessions.issue_token(current_user, login)
     session["api_token"] = token
     return token
 

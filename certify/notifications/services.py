@@ -14,7 +14,6 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
@@ -22,6 +21,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from certify.accounts.models import Role, User
 from certify.core import clock
+from certify.core.forms import is_same_site_path
 from certify.extensions import db
 from certify.notifications import mail
 from certify.notifications.messages import check_params
@@ -43,12 +43,7 @@ JUST_CREATED = "notifications_just_created"
 
 def is_local_link(link: str) -> bool:
     """A path inside this site: "/certificates/7", never "//evil.example" or "https://…"."""
-    if not link or not link.startswith("/") or link.startswith("//"):
-        return False
-    if "\\" in link or any(ord(char) < 32 or ord(char) == 127 for char in link):
-        return False
-    parts = urlsplit(link)
-    return not parts.scheme and not parts.netloc
+    return is_same_site_path(link)
 
 
 def notify(users: Iterable[User], kind: str, link: str = "", **params: Any) -> list[Notification]:

@@ -1,6 +1,6 @@
 import pytest
 
-from certify.exams.services import issue_token
+from certify.accounts.sessions import issue_token
 from certify.extensions import db
 
 

@@ -2,7 +2,7 @@ import json
 from datetime import timedelta
 
 from certify.accounts.models import Role
-from certify.exams import services
+from certify.accounts.sessions import issue_token
 from certify.extensions import db
 from tests.factories import make_user
 
@@ -48,7 +48,7 @@ def test_every_api_error_is_json_with_a_stable_code(client, worker, exam, api, f
     assert missing.status_code == 404
     assert api("PUT", "/attempts/999999/answers/1", {"answer": []}).status_code == 404
     other = make_user(Role.WORKER, username="w2")
-    other_token, _ = services.issue_token(other)
+    other_token, _ = issue_token(other)
     db.session.commit()
     assert api("PUT", url, {"answer": []}, bearer=other_token).status_code == 403
     assert api("POST", f"/attempts/{attempt_id}/submit").get_json() == {"status": "submitted"}
@@ -74,7 +74,7 @@ def test_results_reach_the_worker_only_after_publication(app, client, worker, ex
     api("POST", f"/attempts/{paper['attempt_id']}/submit")
     early = api("GET", f"/attempts/{paper['attempt_id']}/result")
     assert early.status_code == 403 and early.get_json()["error"]["code"] == "not_published"
-    staff_token, _ = services.issue_token(trainer)
+    staff_token, _ = issue_token(trainer)
     db.session.commit()
     staff = api("GET", f"/attempts/{paper['attempt_id']}/result", bearer=staff_token)
     assert staff.status_code == 200 and staff.get_json()["max_score"] == 100

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from certify.accounts.models import Role
+from certify.accounts.sessions import issue_token
 from certify.banks.formats.common import QuestionType
 from certify.exams import services
 from certify.exams.autosave import save_answer_quickly
@@ -49,7 +50,7 @@ def test_every_unusual_case_is_left_to_the_full_path(paper, token, worker, froze
     attempt, items, single = paper
     key = single.version.options[0]["key"]
     other = make_user(Role.WORKER, username="w2")
-    other_token, _ = services.issue_token(other)
+    other_token, _ = issue_token(other)
     db.session.commit()
     not_on_paper = max(i.question_id for i in items) + 1
     cases = {

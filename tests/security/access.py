@@ -28,6 +28,7 @@ LAST = (
     "POST /catalog/areas/<int:area_id>/delete",
     "POST /catalog/trades/<code>/delete",
     "POST /logout",
+    "DELETE /api/v1/auth/token",  # revokes the actor's token
 )
 
 JSON_BODIES = {

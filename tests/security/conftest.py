@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from certify.accounts.models import Role, User
+from certify.accounts.sessions import issue_token
 from certify.banks.blueprints import load_blueprint_json
 from certify.banks.models import ExamBlueprint, Question
 from certify.catalog.models import CertificateType, KnowledgeArea, Trade
@@ -205,7 +206,7 @@ def bearer(world):
         user = world.user(actor)
         if user is None:
             return None
-        token, _expires = exams.issue_token(user)
+        token, _expires = issue_token(user)
         db.session.commit()
         return token
 

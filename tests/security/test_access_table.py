@@ -44,6 +44,7 @@ TABLE = {
     "POST /api/v1/attempts/<int:attempt_id>/events":                                   "login ok    403   403   403   403   403   403   403",
     "GET /api/v1/attempts/<int:attempt_id>/result":                                    "login ok    403   ok    403   ok    403   ok    403",
     "POST /api/v1/attempts/<int:attempt_id>/submit":                                   "login ok    403   403   403   403   403   403   403",
+    "DELETE /api/v1/auth/token":                                                       "login ok    ok    ok    ok    ok    ok    ok    ok",
     "POST /api/v1/auth/token":                                                         "login login login login login login login login login",
     "GET /api/v1/certificates/<number>/verify":                                        "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "GET /api/v1/exams":                                                               "login ok    ok    ok    ok    ok    ok    ok    ok",

@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from certify.accounts.models import Role
+from certify.accounts.sessions import issue_token
 from certify.cohorts.models import Cohort, Enrolment
 from certify.cohorts.services import CohortData, create_cohort
 from certify.exams import services as exams
@@ -23,7 +24,7 @@ from tests.security.conftest import log_in
 
 
 def _bearer(user) -> dict[str, str]:
-    token, _expires = exams.issue_token(user)
+    token, _expires = issue_token(user)
     db.session.commit()
     return {"Authorization": f"Bearer {token}"}
 

@@ -1,0 +1,129 @@
+"""Logins and bearer tokens that end when they should.
+
+A browser login is a row (LoginSession) whose random key is all the session cookie carries
+beside the user id: logging out revokes the row, so a cookie copied before the logout stops
+working, and revokes every token the login's pages were handed (the exam page calls the API
+with one). A password change or an administrator's reset revokes every token of the user and
+every other login. On a shared exam-room PC, the next person cannot go on with the previous
+worker's paper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from certify.accounts.models import ApiToken, LoginSession, User
+from certify.core import clock
+from certify.extensions import db
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- browser logins ---------------------------------------------------------------------
+
+
+def start_login_session(user: User) -> LoginSession:
+    login = LoginSession(key=secrets.token_urlsafe(32), user_id=user.id, created_at=clock.now())
+    db.session.add(login)
+    db.session.flush()
+    return login
+
+
+def live_login_user(user_id: int, key: str | None) -> User | None:
+    """The user of a live login (one query), or None when it was ended or never existed."""
+    if not key:
+        return None
+    return db.session.scalar(
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == user_id, LoginSession.key == key, LoginSession.revoked_at.is_(None))
+    )
+
+
+def login_session_for(key: str | None) -> LoginSession | None:
+    if not key:
+        return None
+    return db.session.scalar(sa.select(LoginSession).where(LoginSession.key == key))
+
+
+def end_login_session(key: str | None) -> None:
+    """Logging out: the login and every token handed out to it stop working now."""
+    login = login_session_for(key)
+    if login is None or login.revoked_at is not None:
+        return
+    now = clock.now()
+    login.revoked_at = now
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.login_session_id == login.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def end_other_logins(user: User, keep_key: str | None = None) -> None:
+    """Every login of the user but `keep_key` (the one changing the password) ends."""
+    stmt = sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
+    )
+    if keep_key:
+        stmt = stmt.where(LoginSession.key != keep_key)
+    db.session.execute(stmt.values(revoked_at=clock.now()))
+
+
+# --- bearer tokens ----------------------------------------------------------------------
+
+
+def issue_token(user: User, login: LoginSession | None = None) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    expires = now + ApiToken.LIFETIME
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=expires,
+            login_session_id=login.id if login is not None else None,
+        )
+    )
+    return token, expires
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == token_digest(token))
+        .options(joinedload(ApiToken.user))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at <= clock.now() or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(token: str) -> bool:
+    """`DELETE /api/v1/auth/token`: this token stops working. False when it was not live."""
+    return bool(
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+        ).rowcount
+    )
+
+
+def revoke_user_tokens(user: User) -> int:
+    """A password change or reset: none of the user's tokens keeps working."""
+    return db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    ).rowcount
