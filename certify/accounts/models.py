@@ -114,26 +114,13 @@ class User(UserMixin, db.Model):
         self.first_password_sealed = seal(raw)
         self.must_change_password = True
 
-    # --- lockout ------------------------------------------------------------
+    # --- lockout (accounts.throttle decides; this is what the office is shown) ---------
     def is_locked(self, at: datetime) -> bool:
+        """Some address was stopped from trying this account until `locked_until`."""
         return self.locked_until is not None and at < self.locked_until
 
-    def register_failed_login(self, at: datetime, threshold: int, minutes: int) -> bool:
-        """Count a wrong password; returns True when this failure locks the account."""
-        if self.is_locked(at):
-            return False
-        self.failed_login_count += 1
-        if self.failed_login_count >= threshold:
-            self.locked_until = at + timedelta(minutes=minutes)
-            self.failed_login_count = 0
-            return True
-        return False
-
     def register_login(self, at: datetime) -> None:
-        if self.is_locked(at):
-            raise ValueError("a locked account cannot log in")
         self.failed_login_count = 0
-        self.locked_until = None
         self.last_login_at = at
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from certify.accounts import sessions
+from certify.accounts import sessions, throttle
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.catalog.models import Trade
@@ -58,11 +58,6 @@ SLIP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 class LoginFailed(DomainError):
     code = "login_failed"
     status = 401
-
-
-class AccountLocked(LoginFailed):
-    code = "account_locked"
-    status = 423
 
 
 @dataclass
@@ -225,39 +220,37 @@ def find_user_by_login(login: str) -> User | None:
 
 def _wrong_login() -> str:
     return _(
-        "The user name, ID number or password is not right. "
-        "Check them and try again; forgot the password? Ask your trainer."
+        "The user name, ID number or password is not right. Check them and try again. "
+        "After %(n)d wrong tries, this device must wait %(minutes)d minutes. "
+        "Forgot the password? Ask your trainer.",
+        n=current_app.config["LOGIN_LOCKOUT_THRESHOLD"],
+        minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
     )
 
 
-def authenticate(login: str, password: str) -> User:
-    """The user these credentials belong to, or LoginFailed saying (in general terms) why not."""
+def authenticate(login: str, password: str, address: str = "unknown") -> User:
+    """The user these credentials belong to, or LoginFailed.
+
+    Every refusal reads the same (unknown name, wrong password, inactive account, an address
+    stopped after too many wrong tries): see accounts.throttle for who is stopped and why.
+    """
     now = clock.now()
-    config = current_app.config
     user = find_user_by_login(login)
-    if user is None or not user.active:
+    stopped = throttle.is_stopped(login, address, now)
+    if stopped or user is None or not user.active or not user.check_password(password or ""):
+        if not stopped:
+            locked_until = throttle.register_failure(login, address, now)
+            if locked_until is not None and user is not None:
+                user.locked_until = locked_until  # shown to the office, which can lift it
+                record_event(
+                    "user.locked",
+                    user,
+                    after={"locked_until": locked_until.isoformat(), "address": address},
+                )
         raise LoginFailed(_wrong_login())
-    if user.is_locked(now):
-        raise AccountLocked(_locked_message(user, now))
-    if not user.check_password(password or ""):
-        locked = user.register_failed_login(
-            now, config["LOGIN_LOCKOUT_THRESHOLD"], config["LOGIN_LOCKOUT_MINUTES"]
-        )
-        if locked:
-            record_event("user.locked", user, after={"locked_until": user.locked_until.isoformat()})
-            raise AccountLocked(_locked_message(user, now))
-        raise LoginFailed(_wrong_login())
+    throttle.clear_failures(login, address)
     user.register_login(now)
     return user
-
-
-def _locked_message(user: User, now) -> str:
-    minutes = max(1, int((user.locked_until - now).total_seconds() + 59) // 60)
-    return _(
-        "Too many wrong passwords. This account is locked for %(minutes)d minutes. "
-        "Try again later, or ask the assessment office to unlock it.",
-        minutes=minutes,
-    )
 
 
 def change_password(user: User, current: str, new: str, keep_login: str | None = None) -> None:
@@ -287,6 +280,7 @@ def reset_password(user: User) -> str:
     user.set_first_password(password)
     user.failed_login_count = 0
     user.locked_until = None
+    throttle.lift_stops(user)
     sessions.revoke_user_tokens(user)
     sessions.end_other_logins(user)
     record_event("user.password_reset", user)
@@ -296,6 +290,7 @@ def reset_password(user: User) -> str:
 def unlock_user(user: User) -> None:
     user.failed_login_count = 0
     user.locked_until = None
+    throttle.lift_stops(user)
     record_event("user.unlocked", user)
 
 

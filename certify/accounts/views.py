@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -14,32 +13,31 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from certify.accounts import services, sessions
+from certify.accounts import services, sessions, throttle
 from certify.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, UserForm
+from certify.accounts.limits import throttle_logins
 from certify.accounts.models import Role
 from certify.catalog.services import list_trades
 from certify.core import clock
 from certify.core.auth import LOGIN_KEY, role_required
 from certify.core.errors import ValidationFailed
 from certify.core.forms import safe_next, show_problems
-from certify.extensions import db, limiter
+from certify.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@throttle_logins(methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.login.data, form.password.data)
+            user = services.authenticate(
+                form.login.data, form.password.data, throttle.client_address()
+            )
         except services.LoginFailed as exc:
             db.session.commit()  # keep the failed-attempt count and any lockout
             form.password.errors = [exc.message]

@@ -4,11 +4,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
-from certify.accounts import sessions
+from certify.accounts import sessions, throttle
+from certify.accounts.limits import throttle_logins
 from certify.accounts.models import Role
 from certify.accounts.services import LoginFailed, authenticate
 from certify.api.openapi import OPENAPI
@@ -89,11 +90,15 @@ def openapi():
 
 
 @bp.post("/auth/token")
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@throttle_logins()
 def token():
     body = json_object()
     try:
-        user = authenticate(str(body.get("username", "")), str(body.get("password", "")))
+        user = authenticate(
+            str(body.get("username", "")),
+            str(body.get("password", "")),
+            throttle.client_address(),
+        )
     except LoginFailed as exc:
         db.session.commit()  # keep the failed-login count
         return error(exc.status, exc.code, exc.message)

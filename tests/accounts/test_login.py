@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from certify.accounts.models import Role, User
@@ -54,17 +52,25 @@ def test_wrong_password_gives_one_message_for_unknown_and_known_users(client, lo
         assert "用户名、身份证号或密码不对" in response.get_data(as_text=True)
 
 
-def test_five_wrong_passwords_lock_the_account_even_for_the_right_password(
+def _login_from(client, address, login_name, password):
+    return client.post(
+        "/login",
+        data={"login": login_name, "password": password},
+        environ_overrides={"REMOTE_ADDR": address},
+    )
+
+
+def test_five_wrong_passwords_stop_that_address_even_for_the_right_password(
     client, login, frozen_clock
 ):
     make_user(Role.WORKER, username="w1")
-    for _ in range(4):
-        assert login("w1", "wrong-password-1").status_code == 401
-    locked = login("w1", "wrong-password-1")
-    assert locked.status_code == 423
-    assert "账户已锁定 15 分钟" in locked.get_data(as_text=True)
-    still_locked = login("w1", PASSWORD)
-    assert still_locked.status_code == 423
+    wrong = [login("w1", "wrong-password-1") for _ in range(5)]
+    assert {r.status_code for r in wrong} == {401}
+    still_stopped = login("w1", PASSWORD)
+    # Exactly a wrong password's answer: nothing tells the guesser the account exists.
+    assert still_stopped.status_code == 401
+    assert still_stopped.get_data(as_text=True) == wrong[0].get_data(as_text=True)
+    assert "这台设备要等 15 分钟" in still_stopped.get_data(as_text=True)
     assert (
         db.session.scalar(
             sa.select(sa.func.count())
@@ -73,12 +79,88 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_password(
         )
         == 1
     )
+    assert _user("w1").is_locked(frozen_clock.now())  # the office sees it and can lift it
 
     frozen_clock.advance(minutes=14, seconds=59)
-    assert login("w1", PASSWORD).status_code == 423
+    assert login("w1", PASSWORD).status_code == 401
     frozen_clock.advance(seconds=1)
     assert login("w1", PASSWORD).status_code == 302
-    assert _user("w1").failed_login_count == 0
+
+
+def test_an_unknown_name_is_stopped_exactly_like_a_real_one(client, login, frozen_clock):
+    make_user(Role.WORKER, username="w1", id_number=make_id())
+    real = [login("w1", "wrong-password-1") for _ in range(6)]
+    unknown = [login("nobody", "wrong-password-1") for _ in range(6)]
+    assert [r.status_code for r in real] == [r.status_code for r in unknown] == [401] * 6
+    pages = {r.get_data(as_text=True) for r in real}
+    pages |= {r.get_data(as_text=True).replace('value="nobody"', 'value="w1"') for r in unknown}
+    assert len(pages) == 1  # the same page, but for the name typed into the form
+
+
+def test_a_stranger_elsewhere_cannot_lock_a_worker_out(client, frozen_clock):
+    id_number = make_id()
+    make_user(Role.WORKER, username="w1", id_number=id_number)
+    for _ in range(8):
+        assert _login_from(client, "203.0.113.9", id_number, "guess-123").status_code == 401
+    assert _login_from(client, "203.0.113.9", id_number, PASSWORD).status_code == 401
+    assert _login_from(client, "10.1.2.3", id_number, PASSWORD).status_code == 302
+
+
+def test_the_office_lifts_a_stop(client, login, frozen_clock):
+    from certify.accounts.services import unlock_user
+
+    make_user(Role.WORKER, username="w1")
+    for _ in range(5):
+        login("w1", "wrong-password-1")
+    assert login("w1", PASSWORD).status_code == 401
+    unlock_user(_user("w1"))
+    db.session.commit()
+    assert login("w1", PASSWORD).status_code == 302
+
+
+def test_a_hall_behind_one_address_logs_everyone_in(app, client, frozen_clock):
+    """2,000 workers behind one NAT address within 5 minutes: successes cost no budget."""
+    from werkzeug.security import generate_password_hash
+
+    from certify.accounts.models import User as UserModel
+    from tests.conftest import FAST_HASH
+
+    digest = generate_password_hash(PASSWORD, method=FAST_HASH)
+    db.session.execute(
+        sa.insert(UserModel),
+        [
+            {"username": f"hall{i}", "name": "", "role": Role.WORKER, "password_hash": digest}
+            for i in range(2000)
+        ],
+    )
+    db.session.commit()
+    statuses = set()
+    for i in range(2000):
+        if i % 400 == 0:
+            frozen_clock.advance(minutes=1)
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"username": f"hall{i}", "password": PASSWORD},
+            environ_overrides={"REMOTE_ADDR": "198.51.100.7"},
+        )
+        statuses.add(response.status_code)
+    assert statuses == {200}
+    # … while guessing one account from there is still stopped.
+    guesses = [
+        client.post(
+            "/api/v1/auth/token",
+            json={"username": "hall1", "password": "guess-123"},
+            environ_overrides={"REMOTE_ADDR": "198.51.100.7"},
+        ).status_code
+        for _ in range(12)
+    ]
+    assert guesses[:5] == [401] * 5 and guesses[-1] == 429
+    right = client.post(
+        "/api/v1/auth/token",
+        json={"username": "hall1", "password": PASSWORD},
+        environ_overrides={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert right.status_code in (401, 429)
 
 
 def test_a_right_password_resets_the_failure_count(client, login):
@@ -177,16 +259,3 @@ def test_password_hash_uses_scrypt_by_default(app):
     assert user.password_hash.startswith("scrypt:")
     assert user.check_password("a-long-password-1")
     assert not user.check_password("a-long-password-2")
-
-
-def test_lockout_model_refuses_a_login_while_locked(frozen_clock):
-    user = User(username="x", role=Role.WORKER, failed_login_count=0)
-    now = frozen_clock.now()
-    for _ in range(5):
-        user.register_failed_login(now, threshold=5, minutes=15)
-    assert user.is_locked(now)
-    import pytest
-
-    with pytest.raises(ValueError):
-        user.register_login(now)
-    assert not user.is_locked(now + timedelta(minutes=15))
