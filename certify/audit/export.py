@@ -8,14 +8,12 @@ exports, so scripts that read them keep working.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from certify.audit.chain import canonical_json, iso_utc
 from certify.audit.models import AuditEvent
-from certify.core import clock
+from certify.core import clock, spreadsheets
 
 COLUMNS = [
     "编号",
@@ -33,8 +31,6 @@ COLUMNS = [
 ]
 EXPORT_FORMATS = ("csv", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
-# Spreadsheets run a cell starting with these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_CHUNK_ROWS = 500
 
 
@@ -55,23 +51,12 @@ def export_row(event: AuditEvent) -> list[Any]:
     ]
 
 
-def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def csv_text(rows: Iterable[list[Any]], *, header: bool = False) -> str:
     """CSV lines for export rows; the header starts with a byte-order mark, so Excel reads
-    the file as UTF-8 and shows the Chinese."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    if header:
-        buffer.write("\ufeff")
-        writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_csv_safe(value) for value in row])
-    return buffer.getvalue()
+    the file as UTF-8 and shows the Chinese. Formula-like text is neutralised like every
+    export's (core/spreadsheets.py)."""
+    text = spreadsheets.csv_text(rows)
+    return "\ufeff" + spreadsheets.csv_text([COLUMNS]) + text if header else text
 
 
 def iter_csv(events: Iterable[AuditEvent]) -> Iterator[bytes]:
@@ -95,29 +80,15 @@ def write_csv(events: Iterable[AuditEvent], out: IO[bytes]) -> None:
 def write_xlsx(events: Iterable[AuditEvent], out: IO[bytes]) -> int:
     """A write-only workbook (rows are not kept in memory); returns the number of rows."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("审计日志")
     sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-
-    def cell(value: Any, font: Font | None = None) -> WriteOnlyCell:
-        if isinstance(value, str):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        made = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            made.data_type = "s"  # text, even when it starts with "=": never a formula
-        if font is not None:
-            made.font = font
-        return made
-
-    sheet.append([cell(name, bold) for name in COLUMNS])
+    spreadsheets.append_row(sheet, COLUMNS, Font(bold=True))
     count = 0
     for event in events:
-        sheet.append([cell(value) for value in export_row(event)])
+        spreadsheets.append_row(sheet, export_row(event))
         count += 1
     book.save(out)
     return count

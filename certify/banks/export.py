@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from certify.banks.formats.common import OPTION_KEYS, TRUE_KEY, QuestionType
 from certify.banks.formats.tabular import COLUMNS
 from certify.banks.models import QuestionVersion
+from certify.core.spreadsheets import append_row, csv_row
 
 TYPE_NAMES = {
     QuestionType.SINGLE: "单选题",
@@ -92,12 +93,13 @@ def _row(version: QuestionVersion) -> list[str]:
 
 
 def export_csv(versions: Sequence[QuestionVersion]) -> bytes:
-    """UTF-8 with a BOM, so Excel in China opens it without garbling."""
+    """UTF-8 with a BOM, so Excel in China opens it without garbling; formula-like text behind
+    an apostrophe (core/spreadsheets.py), which the CSV importer strips again."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for version in versions:
-        writer.writerow(_row(version))
+        writer.writerow(csv_row(_row(version)))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -109,11 +111,9 @@ def _workbook(rows: list[list[str]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "题库"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    append_row(sheet, COLUMNS, Font(bold=True))
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)  # a stem "=HYPERLINK(…)" stays text
     widths = {"A": 10, "B": 50, "K": 8, "L": 22, "M": 8, "N": 40, "O": 16}
     for column, width in widths.items():
         sheet.column_dimensions[column].width = width
@@ -133,7 +133,7 @@ def _workbook(rows: list[list[str]]) -> bytes:
     levels.add("M2:M10001")
     notes = workbook.create_sheet("填写说明")
     for line in TEMPLATE_HELP:
-        notes.append([line])
+        append_row(notes, [line])
     notes.column_dimensions["A"].width = 100
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -13,6 +13,7 @@ from certify.accounts.models import User
 from certify.banks.services import subtree_ids
 from certify.cohorts.models import Cohort
 from certify.core.masking import mask_id_number
+from certify.core.spreadsheets import append_row
 from certify.extensions import db
 from certify.training.models import MockAttempt, PracticeAnswer
 
@@ -129,7 +130,8 @@ def dashboard_xlsx(cohort: Cohort, dashboard: Dashboard) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "学员"
-    sheet.append(
+    append_row(
+        sheet,
         [
             "姓名",
             "证件号码",
@@ -140,10 +142,11 @@ def dashboard_xlsx(cohort: Cohort, dashboard: Dashboard) -> bytes:
             "模拟考试次数",
             "模拟最高分",
             "模拟最近得分",
-        ]
+        ],
     )
     for w in dashboard.workers:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 w.user.name,
                 mask_id_number(w.user.id_number or ""),
@@ -154,16 +157,16 @@ def dashboard_xlsx(cohort: Cohort, dashboard: Dashboard) -> bytes:
                 w.mock_count,
                 w.mock_best,
                 w.mock_last,
-            ]
+            ],
         )
     areas = workbook.create_sheet("知识点")
-    areas.append(["知识点", "作答次数", "正确率(%)"])
+    append_row(areas, ["知识点", "作答次数", "正确率(%)"])
     for a in dashboard.areas:
-        areas.append([a.name, a.answers, a.accuracy if a.answers else None])
+        append_row(areas, [a.name, a.answers, a.accuracy if a.answers else None])
     scores = workbook.create_sheet("模拟成绩分布")
-    scores.append(["分数段", "人数"])
+    append_row(scores, ["分数段", "人数"])
     for label, n in dashboard.histogram:
-        scores.append([label, n])
+        append_row(scores, [label, n])
     for ws in workbook.worksheets:
         for cell in ws[1]:
             cell.font = Font(bold=True)

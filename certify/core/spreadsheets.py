@@ -22,12 +22,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from openpyxl.cell import Cell
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TEXT_MARK = "'"
@@ -81,9 +81,6 @@ def xlsx_cell(sheet: Worksheet, value: Any, font: Font | None = None) -> Cell:
     Characters an xlsx file cannot hold (control characters other than tab, LF and CR) are
     dropped: openpyxl would refuse the whole workbook for one of them.
     """
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = WriteOnlyCell(sheet, value=value)

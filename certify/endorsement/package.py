@@ -25,6 +25,7 @@ from certify.certificates.signing import (
     unb64url,
 )
 from certify.core import clock
+from certify.core.spreadsheets import append_row
 
 MANIFEST = "manifest.json"
 ROSTER = "评价结果汇总表.xlsx"
@@ -130,12 +131,12 @@ def roster_workbook(certificates: list[Certificate]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "评价结果汇总表"
-    sheet.append(ROSTER_COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    append_row(sheet, ROSTER_COLUMNS, Font(bold=True))
     for index, c in enumerate(certificates, start=1):
         e = enrolments.get(c.id)
-        sheet.append(
+        # A 工作单位 typed as "=cmd|…" must reach the bureau as text, not as a formula.
+        append_row(
+            sheet,
             [
                 index,
                 c.holder_name,
@@ -152,7 +153,7 @@ def roster_workbook(certificates: list[Certificate]) -> bytes:
                 "合格",
                 c.number,
                 c.issued_on.isoformat(),
-            ]
+            ],
         )
     for column, width in zip(
         "ABCDEFGHIJKLMNO", (6, 10, 12, 22, 6, 8, 10, 28, 14, 14, 12, 12, 10, 26, 12), strict=True

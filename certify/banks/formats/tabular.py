@@ -29,6 +29,7 @@ from certify.banks.formats.common import (
     Unit,
     decode_text,
 )
+from certify.core.spreadsheets import unquote_csv_cell
 
 COLUMNS = [
     "题型",
@@ -239,8 +240,10 @@ def parse_csv(data: bytes, filename: str) -> ParseResult:
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # Our own export puts an apostrophe before formula-like text ("'-5℃以下"); take it off.
+    rows = ([unquote_csv_cell(cell) for cell in row] for row in reader)
     try:
-        return rows_to_questions(_limited(reader, filename), filename)
+        return rows_to_questions(_limited(rows, filename), filename)
     except csv.Error as exc:
         raise BankFileError(
             filename,
