@@ -9,7 +9,10 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PO := certify/translations/zh/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
+# The port `make run` serves on. Exported: in development the app's BASE_URL (the address
+# QR codes, slips and share links carry) defaults to http://127.0.0.1:$PORT.
 PORT ?= 5000
+export PORT
 AXE := tests/e2e/node_modules/.installed
 
 .PHONY: setup run serve test lint format bench translations-update system-packages db demo clean
@@ -42,9 +45,11 @@ demo: db
 	@$(FLASK) keys init >/dev/null  # the signing key for certificates (kept in instance/keys)
 
 # Production: gunicorn (gunicorn.conf.py: 2 × cores + 1 workers, 4 threads each) on
-# DATABASE_URL and REDIS_URL, with CERTIFY_ENV=production (it refuses a missing SECRET_KEY).
+# DATABASE_URL and REDIS_URL, with CERTIFY_ENV=production (it refuses a missing SECRET_KEY,
+# and a missing or loopback BASE_URL: the public address every certificate carries).
 serve: setup
 	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL=postgresql://… (see docs/deploy.md)"; exit 1; }
+	@test -n "$$BASE_URL" || { echo "make serve needs BASE_URL=https://…, the public address every certificate's QR code carries (see docs/deploy.md)"; exit 1; }
 	@test -n "$$REDIS_URL" || echo "warning: no REDIS_URL: rate limits are per process and jobs run inline"
 	CERTIFY_ENV=production $(FLASK) db upgrade
 	CERTIFY_ENV=production $(FLASK) keys init >/dev/null

@@ -22,3 +22,20 @@ max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Check the configuration once, before any worker boots, and say which address
+    certificates will carry (QR codes, slips, share links; signed into each certificate).
+    A bad setting (production without BASE_URL, say) stops gunicorn here with its reason,
+    instead of every worker failing to boot in turn."""
+    from certify.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        server.log.error("Certify cannot start: %s", exc)
+        raise SystemExit(1) from None
+    server.log.info(
+        "Certificates, QR codes, slips and share links carry %s (BASE_URL)", settings.base_url
+    )

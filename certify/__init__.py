@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from certify.config import Settings, load_settings
@@ -35,7 +36,21 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_security_headers(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For (and -Proto) from as many proxies as configured, no more.
+
+    Rate limits key on request.remote_addr. Behind nginx every request comes from nginx's
+    address, so without this every client shares one bucket; trusting a hop that is not
+    there would let any client pick its own address by sending the header.
+    """
+    x_for = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    x_proto = int(app.config.get("PROXY_FIX_X_PROTO") or 0)
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0)
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -7,10 +7,13 @@ production setting fails loudly at start-up instead of silently at night.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "testing", "production")
 
@@ -19,6 +22,7 @@ KNOWN_WEAK_SECRETS = frozenset(
     {"", "dev", "development", "secret", "changeme", "change-me", "test", "testing"}
 )
 MIN_PRODUCTION_SECRET_LENGTH = 32
+DEFAULT_PORT = 5000
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +41,9 @@ class Settings:
     login_lockout_threshold: int = 5
     login_lockout_minutes: int = 15
     login_rate_limit: str = "10 per minute"
+    # Trusted reverse-proxy hops (werkzeug's ProxyFix): 0 trusts no X-Forwarded-* header.
+    proxy_fix_x_for: int = 0
+    proxy_fix_x_proto: int = 0
     issuer: dict[str, str] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -61,6 +68,8 @@ class Settings:
             "LOGIN_LOCKOUT_THRESHOLD": self.login_lockout_threshold,
             "LOGIN_LOCKOUT_MINUTES": self.login_lockout_minutes,
             "LOGIN_RATE_LIMIT": self.login_rate_limit,
+            "PROXY_FIX_X_FOR": self.proxy_fix_x_for,
+            "PROXY_FIX_X_PROTO": self.proxy_fix_x_proto,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,
             # Redis down must not lock people out: count in memory until it is back.
@@ -125,6 +134,93 @@ def _development_secret(instance_path: Path) -> str:
     return key
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether a URL's host can only mean the machine that reads it.
+
+    Such an address in a certificate's QR code opens nothing on the phone that scans it.
+    Besides localhost and 127.0.0.0/8 and ::1 in any spelling (127.1, 2130706433,
+    ::ffff:127.0.0.1), the unspecified address 0.0.0.0 / :: is refused too.
+    """
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        try:  # the shorthand forms browsers accept: 127.1, 0x7f.0.0.1, 2130706433
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except (OSError, ValueError):
+            return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        address = mapped
+    return address.is_loopback or address.is_unspecified
+
+
+def check_base_url(url: str, *, production: bool) -> str:
+    """BASE_URL as certificates carry it (no trailing slash), or a ConfigError saying why not.
+
+    The address is printed in every certificate's QR code, on slips and in share links, and
+    the certificate's signature covers it: a wrong one means re-issuing every certificate.
+    """
+    value = url.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"BASE_URL={url!r} is not an http(s) URL; "
+            "set the public address, e.g. BASE_URL=https://certify.example.gov.cn"
+        )
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ConfigError(
+            f"BASE_URL={url!r} must be a plain address (scheme, host, optional port and path): "
+            "no user name, query or fragment."
+        )
+    if production and is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"BASE_URL={url!r} is a loopback address: it is printed in every certificate's QR "
+            "code and signed into the certificate, and no phone that scans it reaches this "
+            "server. Set the public address, e.g. BASE_URL=https://certify.example.gov.cn"
+        )
+    return value.rstrip("/")
+
+
+def _port(env_vars: dict[str, str]) -> int:
+    """The port `make run` serves on (PORT), for the development BASE_URL."""
+    raw = env_vars.get("PORT", "").strip() or str(DEFAULT_PORT)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT={raw!r} is not a TCP port (1-65535).")
+    return int(raw)
+
+
+def _base_url(env: str, env_vars: dict[str, str]) -> str:
+    """Production needs BASE_URL; elsewhere it defaults to where `make run` serves."""
+    given = env_vars.get("BASE_URL", "").strip()
+    if env == "production" and not given:
+        raise ConfigError(
+            "CERTIFY_ENV=production needs BASE_URL, the public address printed in every "
+            "certificate's QR code, on slips and in share links, and covered by each "
+            "certificate's signature: refusing to start without it. Set it for good, "
+            "e.g. BASE_URL=https://certify.example.gov.cn"
+        )
+    return check_base_url(
+        given or f"http://127.0.0.1:{_port(env_vars)}", production=env == "production"
+    )
+
+
+def _hop_count(env_vars: dict[str, str], name: str) -> int:
+    """How many reverse proxies in front of the app to believe (0: none)."""
+    raw = env_vars.get(name, "").strip() or "0"
+    if not raw.isdigit():
+        raise ConfigError(
+            f"{name}={raw!r} is not a number of trusted proxies (0 = none, 1 = nginx in front)."
+        )
+    return int(raw)
+
+
 def load_settings(
     environ: dict[str, str] | None = None, instance_path: Path | None = None
 ) -> Settings:
@@ -158,9 +254,11 @@ def load_settings(
         env=env,
         secret_key=secret,
         database_url=database_url,
-        base_url=env_vars.get("BASE_URL", "http://127.0.0.1:5000"),
+        base_url=_base_url(env, env_vars),
         redis_url=env_vars.get("REDIS_URL") or None,
         instance_path=instance,
+        proxy_fix_x_for=_hop_count(env_vars, "PROXY_FIX_X_FOR"),
+        proxy_fix_x_proto=_hop_count(env_vars, "PROXY_FIX_X_PROTO"),
         issuer={key: env_vars[key] for key in ISSUER_SETTINGS if env_vars.get(key)},
         extra={key: env_vars[key] for key in MAIL_SETTINGS if env_vars.get(key)},
     )
