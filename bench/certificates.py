@@ -477,6 +477,7 @@ def run(args: argparse.Namespace, tmp_path: Path) -> dict:
     env = {
         "CERTIFY_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+        "BASE_URL": el.BENCH_BASE_URL,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'certify-bench.db'}",
         "CERTIFY_INSTANCE_PATH": str(instance),
         "CERTIFICATE_DIR": str(instance / "certificates"),

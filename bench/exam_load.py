@@ -62,6 +62,9 @@ REGIONS = ("330302", "330303", "330304", "330305", "330324", "330326", "330381",
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰"
 DEFAULT_THINK_MS = 20_000.0
+# Production refuses a loopback BASE_URL. The servers here listen on 127.0.0.1 and no phone
+# scans what they issue, so their certificates carry a reserved name (RFC 2606).
+BENCH_BASE_URL = "https://certify.bench.example"
 BIRTH_DAYS = 9000  # birth dates 1970-01-01 onwards; the ID sequence number counts the wraps
 
 
@@ -991,6 +994,7 @@ def run(args: argparse.Namespace) -> dict:
             **os.environ,
             "CERTIFY_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+            "BASE_URL": BENCH_BASE_URL,
             "DATABASE_URL": database_url,
             "CERTIFY_INSTANCE_PATH": str(tmp_path / "instance"),
             "CERTIFICATE_DIR": str(tmp_path / "certificates"),  # the demo data issues one

@@ -751,6 +751,7 @@ def run(args: argparse.Namespace) -> dict:
             **os.environ,
             "CERTIFY_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(36),  # the same for both servers: logins survive
+            "BASE_URL": el.BENCH_BASE_URL,
             "DATABASE_URL": database_url,
             "CERTIFY_INSTANCE_PATH": str(tmp_path / "instance"),
             "CERTIFICATE_DIR": str(tmp_path / "certificates"),
