@@ -3,6 +3,10 @@
 The bureau (or anyone it passes the package to) can check it without us: every file is listed
 in manifest.json with its SHA-256, and the manifest is signed with the issuing body's key,
 published at /.well-known/jwks.json.
+
+The manifest also carries the audit trail's head at submission (`audit_head`, see
+audit/anchor.py): the bureau holding the package holds a signed copy of the trail's state, so
+a later rewrite of any entry up to it shows (`flask --app wsgi audit verify --against`).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from certify.audit.anchor import Anchor
 from certify.certificates.models import Certificate
 from certify.certificates.services import enrolments_for, read_pdf
 from certify.certificates.signing import (
@@ -49,6 +55,10 @@ ROSTER_COLUMNS = (
 )
 
 
+class PackageError(ValueError):
+    """A file that cannot be read as a batch package, or whose manifest is not ours."""
+
+
 @dataclass(frozen=True)
 class Package:
     data: bytes
@@ -64,7 +74,12 @@ def _canonical(manifest: dict) -> bytes:
     ).encode("utf-8")
 
 
-def build_package(reference: str, issuer: str, certificates: list[Certificate]) -> Package:
+def build_package(
+    reference: str,
+    issuer: str,
+    certificates: list[Certificate],
+    audit_head: dict[str, Any] | None = None,
+) -> Package:
     files: dict[str, bytes] = {ROSTER: roster_workbook(certificates)}
     for certificate in certificates:
         files[f"certificates/{certificate.number}.pdf"] = read_pdf(certificate)
@@ -81,6 +96,7 @@ def build_package(reference: str, issuer: str, certificates: list[Certificate]) 
             {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in files.items()
         ],
+        "audit_head": audit_head,
     }
     key_id, signature = sign_bytes(_canonical(manifest))
     manifest["key_id"], manifest["signature"] = key_id, b64url(signature)
@@ -95,22 +111,65 @@ def build_package(reference: str, issuer: str, certificates: list[Certificate]) 
     return Package(data, hashlib.sha256(data).hexdigest(), key_id, manifest["signature"])
 
 
-def check_package(data: bytes, jwks: dict) -> list[str]:
-    """What is wrong with a package (an empty list when every hash and the signature hold)."""
+def _open(data: bytes) -> tuple[zipfile.ZipFile, dict]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         manifest = json.loads(archive.read(MANIFEST))
-    except (zipfile.BadZipFile, KeyError, ValueError):
-        return ["not a batch package: no readable manifest.json"]
-    problems = []
-    key = keys_from_jwks(jwks).get(manifest.get("key_id", ""))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise PackageError("not a batch package: no readable manifest.json") from exc
+    if not isinstance(manifest, dict):
+        raise PackageError("not a batch package: manifest.json is not an object")
+    return archive, manifest
+
+
+def _signature_problem(manifest: dict, jwks: dict) -> str | None:
+    key = keys_from_jwks(jwks).get(str(manifest.get("key_id", "")))
+    if key is None:
+        return f"unknown signing key {manifest.get('key_id')!r}"
     try:
-        if key is None:
-            problems.append(f"unknown signing key {manifest.get('key_id')!r}")
-        else:
-            key.verify(unb64url(manifest.get("signature", "")), _canonical(manifest))
+        key.verify(unb64url(str(manifest.get("signature", ""))), _canonical(manifest))
     except Exception:  # InvalidSignature, or a malformed signature
-        problems.append("the manifest's signature does not match")
+        return "the manifest's signature does not match"
+    return None
+
+
+def signed_manifest(data: bytes, jwks: dict) -> dict:
+    """The manifest of a package, once its signature holds; PackageError otherwise.
+
+    Only the manifest is checked (not the PDFs): it is what vouches for the audit anchor.
+    """
+    _archive, manifest = _open(data)
+    problem = _signature_problem(manifest, jwks)
+    if problem:
+        raise PackageError(problem)
+    return manifest
+
+
+def package_anchor(data: bytes, jwks: dict) -> tuple[str, Anchor]:
+    """The batch reference and the audit anchor of a package whose signature holds."""
+    manifest = signed_manifest(data, jwks)
+    head = manifest.get("audit_head")
+    if head is None:
+        raise PackageError(
+            "the package carries no audit anchor (it was made before packages carried one)"
+        )
+    try:
+        anchor = Anchor.from_json(head)
+    except ValueError as exc:
+        raise PackageError(f"the package's audit anchor cannot be read ({exc})") from exc
+    return str(manifest.get("batch", "?")), anchor
+
+
+def check_package(data: bytes, jwks: dict) -> list[str]:
+    """What is wrong with a package (an empty list when every hash and the signature hold)."""
+    try:
+        archive, manifest = _open(data)
+    except PackageError as exc:
+        return [str(exc)]
+    problems = []
+    problem = _signature_problem(manifest, jwks)
+    if problem:
+        problems.append(problem)
     listed = {entry["name"] for entry in manifest.get("files", [])}
     for entry in manifest.get("files", []):
         try:

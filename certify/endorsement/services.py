@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from certify.accounts.models import Role, User
+from certify.audit.anchor import take_anchor
 from certify.audit.services import record_event
 from certify.certificates.models import Certificate, CertificateStatus
 from certify.certificates.numbering import Issuer, next_serial
@@ -123,7 +124,13 @@ def submit_batch(
             after={"status": "submitted", "batch": reference},
             actor=actor,
         )
-    package = build_package(reference, Issuer.configured().name, certificates)
+    # The trail's head, this batch's own entries included, goes into the signed manifest:
+    # the bureau holds it from now on, so no later rewrite of the trail up to it goes unseen.
+    anchor = take_anchor()
+    head = anchor.to_json() if anchor else None
+    if anchor is not None:
+        batch.audit_head_id, batch.audit_head_hash = anchor.head.id, anchor.head.hash
+    package = build_package(reference, Issuer.configured().name, certificates, head)
     batch.package_path = store_once(Path("batches"), reference, ".zip", package.data)
     batch.package_sha256 = package.sha256
     batch.manifest_key_id, batch.manifest_signature = package.key_id, package.signature
@@ -134,6 +141,7 @@ def submit_batch(
             "reference": reference,
             "certificates": [c.number for c in certificates],
             "package_sha256": package.sha256,
+            **_anchor_fields(batch),
         },
         actor=actor,
     )
@@ -212,6 +220,7 @@ def decide_batch(batch: EndorsementBatch, reviewer: User, decisions: Decisions) 
                 "status": "decided",
                 "endorsed": counts[Decision.ENDORSED],
                 "rejected": counts[Decision.REJECTED],
+                **_anchor_fields(batch),
             },
             actor=reviewer,
         )
@@ -237,7 +246,12 @@ def _endorse(item: BatchItem, reviewer: User, now) -> None:
         "certificate.endorsed",
         certificate,
         before={"status": "submitted"},
-        after={"status": "endorsed", "by": body, "batch": item.batch.reference},
+        after={
+            "status": "endorsed",
+            "by": body,
+            "batch": item.batch.reference,
+            **_anchor_fields(item.batch),
+        },
         actor=reviewer,
     )
     notify(
@@ -259,7 +273,12 @@ def _reject(item: BatchItem, reviewer: User, reason: str, now) -> None:
         "certificate.rejected",
         certificate,
         before={"status": "submitted"},
-        after={"status": "rejected", "reason": reason, "batch": item.batch.reference},
+        after={
+            "status": "rejected",
+            "reason": reason,
+            "batch": item.batch.reference,
+            **_anchor_fields(item.batch),
+        },
         actor=reviewer,
     )
     notify_role(
@@ -282,8 +301,17 @@ def _check_unchanged(item: BatchItem) -> None:
         )
 
 
+def _anchor_fields(batch: EndorsementBatch) -> dict:
+    """The audit head the batch's package anchors, for entries and signatures about it;
+    nothing for a batch submitted before packages carried one."""
+    if batch.audit_head_id is None:
+        return {}
+    return {"audit_head": {"id": batch.audit_head_id, "hash": batch.audit_head_hash}}
+
+
 def decision_payload(item: BatchItem) -> bytes:
-    """What a decision's signature covers: which batch, certificate, bytes, verdict, who, when."""
+    """What a decision's signature covers: which batch, certificate, bytes, verdict, who, when,
+    and the audit head the package anchored, so the bureau's own signature vouches for it."""
     return DECISION_LABEL + json.dumps(
         {
             "batch": item.batch.reference,
@@ -293,6 +321,7 @@ def decision_payload(item: BatchItem) -> bytes:
             "reason": item.reason,
             "reviewer": item.decided_by.username if item.decided_by else None,
             "decided_at": item.decided_at.isoformat() if item.decided_at else None,
+            **_anchor_fields(item.batch),
         },
         sort_keys=True,
         ensure_ascii=False,
