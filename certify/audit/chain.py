@@ -17,7 +17,9 @@ row, because it commits or rolls back with the UPDATE.
 What the chain cannot show on its own: removing the newest entries (a truncated tail) leaves
 a shorter chain that is intact. Operators record the last hash printed by
 `flask audit verify` somewhere outside the database and later pass it back with
-`--expect-last HASH`: the check fails if no entry carries that hash any more.
+`--expect-last HASH`: the check fails if no entry carries that hash any more. Nor, the hash
+being unkeyed, an entry edited by someone who then recomputed every later hash: that takes a
+head held by someone else, the anchor in each endorsement package (audit/anchor.py).
 
 The migration that added the columns (ca369bca6561) computes the same hashes for the entries
 written before; it carries its own copy of `canonical_json()` and `event_hash()` because
