@@ -653,17 +653,24 @@ def check_answers(app, session_id: int, acked: dict[tuple[int, int], list[str]])
     """Compare every acknowledged answer with what the database holds."""
     import sqlalchemy as sa
 
-    from certify.exams.models import Attempt, AttemptAnswer, AttemptStatus
+    from certify.exams.models import Attempt, AttemptAnswer, AttemptItem, AttemptStatus
     from certify.extensions import db
 
+    # Clients know a question by its number on the paper (the API's id), not its bank id.
     stored: dict[tuple[int, int], list[str]] = {}
     with app.app_context():
         attempt_ids = sorted({attempt for attempt, _question in acked})
         for start in range(0, len(attempt_ids), 500):
             rows = db.session.execute(
-                sa.select(
-                    AttemptAnswer.attempt_id, AttemptAnswer.question_id, AttemptAnswer.chosen
-                ).where(AttemptAnswer.attempt_id.in_(attempt_ids[start : start + 500]))
+                sa.select(AttemptAnswer.attempt_id, AttemptItem.position, AttemptAnswer.chosen)
+                .join(
+                    AttemptItem,
+                    sa.and_(
+                        AttemptItem.attempt_id == AttemptAnswer.attempt_id,
+                        AttemptItem.question_id == AttemptAnswer.question_id,
+                    ),
+                )
+                .where(AttemptAnswer.attempt_id.in_(attempt_ids[start : start + 500]))
             )
             for attempt, question, chosen in rows:
                 stored[(attempt, question)] = sorted(chosen)

@@ -46,7 +46,10 @@ OPENAPI = {
                 "type": "object",
                 "required": ["id", "type", "stem", "options"],
                 "properties": {
-                    "id": {"type": "integer"},
+                    "id": {
+                        "type": "integer",
+                        "description": "The question's number on this paper, not a bank id",
+                    },
                     "position": {"type": "integer"},
                     "type": {"enum": ["single", "multiple", "true_false"]},
                     "stem": {"type": "string"},
@@ -115,6 +118,7 @@ OPENAPI = {
                     },
                     "answers": {
                         "type": "object",
+                        "description": "Saved choices by question id (number on the paper)",
                         "additionalProperties": {"type": "array", "items": {"type": "string"}},
                     },
                 },
@@ -214,7 +218,7 @@ OPENAPI = {
                 },
             }
         },
-        "/attempts/{attempt_id}/answers/{question_id}": {
+        "/attempts/{attempt_id}/answers/{item_id}": {
             "put": {
                 "summary": "Save one answer (before the deadline)",
                 "parameters": [
@@ -225,9 +229,10 @@ OPENAPI = {
                         "schema": {"type": "integer"},
                     },
                     {
-                        "name": "question_id",
+                        "name": "item_id",
                         "in": "path",
                         "required": True,
+                        "description": "The question's id in the paper (its number on it)",
                         "schema": {"type": "integer"},
                     },
                 ],

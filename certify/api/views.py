@@ -148,7 +148,7 @@ def exams():
 
 def paper_json(attempt, trade_id: int) -> dict:
     """The paper without any answer key: safe to send while the exam is open."""
-    answers = services.saved_answers(attempt)
+    answers = services.answers_by_position(attempt)
     items = services.paper_entries(attempt)
     shown = services.shown_questions([item.version_id for item in items], trade_id)
     questions = []
@@ -158,7 +158,8 @@ def paper_json(attempt, trade_id: int) -> dict:
         order = item.option_order or list(by_key)
         questions.append(
             {
-                "id": item.question_id,
+                # The question's number on this paper: a bank id would be usable elsewhere.
+                "id": item.position,
                 "position": item.position,
                 "type": TYPE_NAMES[str(question.type)],
                 "stem": question.stem,
@@ -196,28 +197,29 @@ def _sent_answer() -> list[str] | None:
     return answer
 
 
-@bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@bp.put("/attempts/<int:attempt_id>/answers/<int:item_id>")
 @limiter.exempt  # every click of every worker; a token and one's own attempt are needed anyway
-def save(attempt_id: int, question_id: int):
+def save(attempt_id: int, item_id: int):
+    """`item_id` is the question's `id` in the paper: its number on this paper."""
     header = request.headers.get("Authorization", "")
     answer = _sent_answer()
     if answer is not None and header.startswith("Bearer "):
-        saved_at = save_answer_quickly(header[7:].strip(), attempt_id, question_id, answer)
+        saved_at = save_answer_quickly(header[7:].strip(), attempt_id, item_id, answer)
         if saved_at is not None:
             return jsonify(saved_at=saved_at.isoformat())
-    return save_checked(attempt_id, question_id)
+    return save_checked(attempt_id, item_id)
 
 
 @token_required
 @retrying
-def save_checked(attempt_id: int, question_id: int):
+def save_checked(attempt_id: int, item_id: int):
     """Every case the fast path leaves: errors, lapsed attempts, SQLite's busy moments."""
     attempt = services.attempt_for(g.api_user, attempt_id)
     answer = _sent_answer()
     if answer is None:
         return error(422, "invalid_answer", _('Send {"answer": [option ids]}.'))
     try:
-        saved_at = services.save_answer(attempt, question_id, answer)
+        saved_at = services.save_answer(attempt, item_id, answer)
     except DomainError:
         db.session.commit()  # keep a lazy finalisation
         raise

@@ -105,6 +105,18 @@ class Question(db.Model):
         self.status = QuestionStatus.RETIRED
         self.updated_at = clock.now()
 
+    def set_exam_only(self, exam_only: bool) -> None:
+        """仅用于考试 on or off. Moves updated_at, so papers drawn from now on see it."""
+        if self.exam_only is exam_only:
+            raise Conflict(
+                _l("This question is already kept for exams only.")
+                if exam_only
+                else _l("This question is already open to practice."),
+                code="exam_only_unchanged",
+            )
+        self.exam_only = exam_only
+        self.updated_at = clock.now()
+
     def reactivate(self) -> None:
         if self.status is QuestionStatus.ACTIVE:
             raise Conflict(_l("This question is already active."), code="already_active")

@@ -253,6 +253,19 @@ def retire_question(question: Question, actor=None) -> None:
     record_event("question.retired", question, actor=actor)
 
 
+def mark_exam_only(question: Question, exam_only: bool, actor=None) -> None:
+    """仅用于考试: the question never appears in practice or mock exams, so a worker meets it
+    first in the exam; exams draw it as before."""
+    question.set_exam_only(exam_only)
+    record_event(
+        "question.exam_only",
+        question,
+        actor=actor,
+        before={"exam_only": not exam_only},
+        after={"exam_only": exam_only},
+    )
+
+
 def reactivate_question(question: Question, actor=None) -> None:
     question.reactivate()
     record_event("question.reactivated", question, actor=actor)

@@ -296,13 +296,22 @@ def question_edit(code: str, question_id: int):
     )
 
 
-@bp.post("/<code>/questions/<int:question_id>/<any(retire, reactivate):action>")
+@bp.post(
+    "/<code>/questions/<int:question_id>/<any(retire, reactivate, exam_only, practice):action>"
+)
 @role_required(*EDITORS)
 def question_status(code: str, question_id: int, action: str):
     trade = _trade(code)
     question = services.get_question(trade, question_id)
     try:
-        if action == "retire":
+        if action in ("exam_only", "practice"):
+            services.mark_exam_only(question, action == "exam_only", actor=current_user)
+            message = (
+                _("Question %(id)d is kept for exams only.", id=question.id)
+                if action == "exam_only"
+                else _("Question %(id)d is open to practice and mock exams.", id=question.id)
+            )
+        elif action == "retire":
             services.retire_question(question, actor=current_user)
             message = _(
                 "Question %(id)d is retired; it will not be drawn any more.", id=question.id

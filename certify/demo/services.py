@@ -137,7 +137,7 @@ def _load_past_class(report: dict[str, list[str]]) -> None:
         for item in attempt.items:  # about nine answers in ten right
             right = list(item.version.correct)
             wrong = [o["key"] for o in item.version.display_options if [o["key"]] != right][:1]
-            save_answer(attempt, item.question_id, right if choose.random() < 0.9 else wrong)
+            save_answer(attempt, item.position, right if choose.random() < 0.9 else wrong)
     with clock.travel(exam_day + timedelta(minutes=71)):
         submit_attempt(attempt)
         record_practical_score(session, users["worker"], users["examiner"], 86)

@@ -32,18 +32,24 @@ from certify.extensions import db
 
 
 def save_answer_quickly(
-    token: str, attempt_id: int, question_id: int, chosen: list[str]
+    token: str, attempt_id: int, position: int, chosen: list[str]
 ) -> datetime | None:
-    """Save the answer and return when, or None when the full path must decide."""
+    """Save the answer to question `position` of the paper and return when, or None when the
+    full path must decide."""
     now = clock.now()
-    ids = {"attempt_id": attempt_id, "question_id": question_id, "now": now}
     dialect = db.engine.dialect.name
     try:
         with _autocommit(db.engine).connect() as conn:
-            lookup = {**ids, "token_hash": token_digest(token)}
+            lookup = {
+                "attempt_id": attempt_id,
+                "position": position,
+                "now": now,
+                "token_hash": token_digest(token),
+            }
             question = conn.execute(_question_query(), lookup).first()
             if question is None or choice_problem(question.type, question.options, chosen):
                 return None
+            ids = {"attempt_id": attempt_id, "question_id": question.question_id, "now": now}
             saved = conn.execute(answer_upsert(dialect), {**ids, "chosen": sorted(chosen)}).first()
             return now if saved is not None else None
     except (OperationalError, InterfaceError):
@@ -73,15 +79,15 @@ def _autocommit(engine: sa.Engine) -> sa.Engine:
 @functools.cache
 def _question_query() -> sa.Select:
     """Built once: composing a statement costs as much as running it."""
-    attempt_id, question_id, now = (sa.bindparam(n) for n in ("attempt_id", "question_id", "now"))
+    attempt_id, position, now = (sa.bindparam(n) for n in ("attempt_id", "position", "now"))
     question_query = (
-        sa.select(QuestionVersion.type, QuestionVersion.options)
+        sa.select(QuestionVersion.type, QuestionVersion.options, AttemptItem.question_id)
         .select_from(ApiToken)
         .join(User, User.id == ApiToken.user_id)
         .join(Attempt, sa.and_(Attempt.user_id == ApiToken.user_id, Attempt.id == attempt_id))
         .join(
             AttemptItem,
-            sa.and_(AttemptItem.attempt_id == Attempt.id, AttemptItem.question_id == question_id),
+            sa.and_(AttemptItem.attempt_id == Attempt.id, AttemptItem.position == position),
         )
         .join(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
         .where(

@@ -41,6 +41,7 @@ class _Candidate:
     question_id: int
     difficulty: int
     option_keys: tuple[str, ...]
+    exam_only: bool = False  # 仅用于考试: never drawn for a mock exam
 
 
 class BankTooSmall(DomainError):
@@ -131,12 +132,14 @@ def _pool(trade_id: int) -> _Pool:
         QuestionVersion.difficulty,
         QuestionVersion.options,
         QuestionVersion.stem,
+        Question.exam_only,
     )
     cells: dict[tuple[QuestionType, int], list[_Candidate]] = defaultdict(list)
     texts: dict[int, tuple[QuestionType, str, list[dict]]] = {}
-    for version_id, question_id, q_type, area_id, difficulty, options, stem in rows:
+    for version_id, question_id, q_type, area_id, difficulty, options, stem, exam_only in rows:
         keys = tuple(o["key"] for o in options or [])
-        cells[(q_type, area_id)].append(_Candidate(version_id, question_id, difficulty, keys))
+        candidate = _Candidate(version_id, question_id, difficulty, keys, bool(exam_only))
+        cells[(q_type, area_id)].append(candidate)
         texts[version_id] = (q_type, stem, options or [])
     pool = _Pool(signature, dict(cells), _subtrees(_areas(trade_id)), texts)
     _pools[key] = pool  # one assignment: threads see the old pool or the new one
@@ -198,7 +201,8 @@ def _weighted_sample(
     return chosen
 
 
-def draw_paper(blueprint: ExamBlueprint, seed: int) -> list[PaperItem]:
+def draw_paper(blueprint: ExamBlueprint, seed: int, *, mock: bool = False) -> list[PaperItem]:
+    """A paper for an exam, or (`mock`) for a mock exam, which never draws 仅用于考试 ones."""
     rng = random.Random(seed)
     pool = _pool(blueprint.trade_id)
     subtrees = pool.subtrees
@@ -212,7 +216,12 @@ def draw_paper(blueprint: ExamBlueprint, seed: int) -> list[PaperItem]:
             if q_type is not section.question_type or needed == 0:
                 continue
             ids = subtrees.get(area_id, []) if area_id is not None else everywhere
-            candidates = [v for i in ids for v in pool.cells.get((q_type, i), [])]
+            candidates = [
+                v
+                for i in ids
+                for v in pool.cells.get((q_type, i), [])
+                if not (mock and v.exam_only)
+            ]
             if len(candidates) < needed:
                 raise BankTooSmall(f"{q_type}: {len(candidates)} < {needed}", code="bank_too_small")
             for version in _weighted_sample(rng, candidates, needed, mix):

@@ -42,6 +42,23 @@ def saved_answers(attempt: Attempt) -> dict[int, list[str]]:
     return {qid: list(chosen) for qid, chosen in rows}
 
 
+def answers_by_position(attempt: Attempt) -> dict[int, list[str]]:
+    """The saved choices keyed by the question's number on this paper: the only id a
+    candidate's page or API client ever sees (a bank id would open practice pages)."""
+    rows = db.session.execute(
+        sa.select(AttemptItem.position, AttemptAnswer.chosen)
+        .join(
+            AttemptItem,
+            sa.and_(
+                AttemptItem.attempt_id == AttemptAnswer.attempt_id,
+                AttemptItem.question_id == AttemptAnswer.question_id,
+            ),
+        )
+        .where(AttemptAnswer.attempt_id == attempt.id)
+    )
+    return {position: list(chosen) for position, chosen in rows}
+
+
 def grade_attempt(attempt: Attempt) -> Attempt:
     """Score the attempt's paper against the answers saved; the attempt is then graded."""
     answers = saved_answers(attempt)

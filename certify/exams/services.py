@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
@@ -44,6 +44,7 @@ from certify.exams.models import (
     SessionOverride,
 )
 from certify.exams.papers import draw_paper, new_seed, pool_texts
+from certify.exams.scoring import answers_by_position as answers_by_position  # pages and API
 from certify.exams.scoring import grade_attempt
 from certify.exams.scoring import saved_answers as saved_answers  # read by pages and API
 from certify.extensions import db
@@ -201,6 +202,50 @@ def sessions_for(user: User) -> list[tuple[ExamSession, Attempt | None]]:
     return result
 
 
+@dataclass(frozen=True)
+class ExamLock:
+    """An exam of the worker's that is open and not handed in: while it lasts, nothing of its
+    trade that shows answers (practice, wrong-answer book, mocks, materials) is open to them."""
+
+    trade_id: int
+    session_id: int
+    attempt_id: int | None
+
+
+def exam_locks(user: User) -> dict[int, ExamLock]:
+    """The worker's open, not handed-in exams by trade, in one query (every /learn/ request)."""
+    if user.role is not Role.WORKER:
+        return {}
+    now = clock.now()
+    override = aliased(SessionOverride)
+    rows = db.session.execute(
+        sa.select(Cohort.trade_id, ExamSession.id, Attempt.id)
+        .join(Enrolment, Enrolment.cohort_id == ExamSession.cohort_id)
+        .join(Cohort, Cohort.id == ExamSession.cohort_id)
+        .outerjoin(
+            override,
+            sa.and_(override.session_id == ExamSession.id, override.user_id == user.id),
+        )
+        .outerjoin(
+            Attempt, sa.and_(Attempt.session_id == ExamSession.id, Attempt.user_id == user.id)
+        )
+        .where(
+            Enrolment.user_id == user.id,
+            sa.func.coalesce(override.opens_at, ExamSession.opens_at) <= now,
+            sa.func.coalesce(override.closes_at, ExamSession.closes_at) > now,
+            sa.or_(
+                Attempt.id.is_(None),
+                sa.and_(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline > now),
+            ),
+        )
+        .order_by(ExamSession.opens_at)
+    )
+    locks: dict[int, ExamLock] = {}
+    for trade_id, session_id, attempt_id in rows:
+        locks.setdefault(trade_id, ExamLock(trade_id, session_id, attempt_id))
+    return locks
+
+
 def sessions_to_score(user: User) -> list[ExamSession]:
     """For an examiner: the sessions of the trades they are accredited for, newest first."""
     if user.role is not Role.EXAMINER or not user.trades:
@@ -341,14 +386,15 @@ def touch(attempt: Attempt) -> Attempt:
     return attempt
 
 
-def save_answer(attempt: Attempt, question_id: int, chosen: list[str]) -> datetime:
-    """Keep one answer. Refused (409) once the deadline has passed or the paper is in."""
+def save_answer(attempt: Attempt, position: int, chosen: list[str]) -> datetime:
+    """Keep the answer to question `position` of the paper (its number there, not a bank id).
+    Refused (409) once the deadline has passed or the paper is in."""
     now = clock.now()
     _refuse_if_closed(touch(attempt))
     # One item with its version, not the whole paper: this runs for every click of every worker.
     item = db.session.scalar(
         sa.select(AttemptItem)
-        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.question_id == question_id)
+        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position == position)
         .options(joinedload(AttemptItem.version))
     )
     if item is None:
@@ -357,7 +403,7 @@ def save_answer(attempt: Attempt, question_id: int, chosen: list[str]) -> dateti
     problem = choice_problem(item.version.type, item.version.options, chosen)
     if problem:
         raise ValidationFailed([Problem("answer", problem)])
-    params = {"attempt_id": attempt.id, "question_id": question_id, "now": now}
+    params = {"attempt_id": attempt.id, "question_id": item.question_id, "now": now}
     stored = db.session.execute(
         answer_upsert(db.engine.dialect.name), {**params, "chosen": sorted(chosen)}
     ).first()

@@ -98,13 +98,13 @@ def attempt_page(attempt_id: int):
     services.touch(attempt)
     if request.method == "POST":
         # The page without JavaScript: the form carries every answer.
-        saved = services.saved_answers(attempt)
+        saved = services.answers_by_position(attempt)
         late = False
         for item in attempt.items:
-            chosen = request.form.getlist(f"q{item.question_id}")
-            if sorted(chosen) != saved.get(item.question_id, []) and attempt.is_open:
+            chosen = request.form.getlist(f"q{item.position}")
+            if sorted(chosen) != saved.get(item.position, []) and attempt.is_open:
                 try:
-                    services.save_answer(attempt, item.question_id, chosen)
+                    services.save_answer(attempt, item.position, chosen)
                 except services.PastDeadline:
                     late = True
                 except DomainError:
@@ -123,7 +123,7 @@ def attempt_page(attempt_id: int):
         return redirect(url_for("exams.done", attempt_id=attempt.id))
     token = _page_token()
     db.session.commit()
-    answers = services.saved_answers(attempt)
+    answers = services.answers_by_position(attempt)
     return render_template(
         "exams/attempt.html",
         attempt=attempt,

@@ -76,7 +76,11 @@ def practice_question_ids(trade: Trade, area: KnowledgeArea | None) -> list[int]
     stmt = (
         sa.select(Question.id)
         .join(QuestionVersion, _current())
-        .where(Question.trade_id == trade.id, Question.status == QuestionStatus.ACTIVE)
+        .where(
+            Question.trade_id == trade.id,
+            Question.status == QuestionStatus.ACTIVE,
+            Question.exam_only.is_(False),
+        )
         .order_by(Question.id)
     )
     if area is not None:
@@ -101,6 +105,7 @@ def wrong_question_ids(user: User, trade: Trade) -> list[int]:
                 WrongBookEntry.mastered.is_(False),
                 Question.trade_id == trade.id,
                 Question.status == QuestionStatus.ACTIVE,
+                Question.exam_only.is_(False),
             )
             .order_by(WrongBookEntry.miss_count.desc(), WrongBookEntry.question_id)
         )
@@ -109,7 +114,7 @@ def wrong_question_ids(user: User, trade: Trade) -> list[int]:
 
 def get_practice_question(trade: Trade, question_id: int) -> Question:
     question = db.session.get(Question, question_id)
-    if question is None or question.trade_id != trade.id:
+    if question is None or question.trade_id != trade.id or question.exam_only:
         raise NotFound(_("No such question."), code="question_not_found")
     return question
 
@@ -155,7 +160,11 @@ def wrong_book(user: User, trade: Trade, include_mastered: bool = False) -> list
     stmt = (
         sa.select(WrongBookEntry)
         .join(Question, Question.id == WrongBookEntry.question_id)
-        .where(WrongBookEntry.user_id == user.id, Question.trade_id == trade.id)
+        .where(
+            WrongBookEntry.user_id == user.id,
+            Question.trade_id == trade.id,
+            Question.exam_only.is_(False),
+        )
         .order_by(WrongBookEntry.mastered, WrongBookEntry.miss_count.desc())
     )
     if not include_mastered:
@@ -202,7 +211,11 @@ def progress(user: User, trade: Trade) -> list[AreaProgress]:
             db.session.execute(
                 sa.select(QuestionVersion.area_id, sa.func.count())
                 .join(Question, _current())
-                .where(Question.trade_id == trade.id, Question.status == QuestionStatus.ACTIVE)
+                .where(
+                    Question.trade_id == trade.id,
+                    Question.status == QuestionStatus.ACTIVE,
+                    Question.exam_only.is_(False),
+                )
                 .group_by(QuestionVersion.area_id)
             ).all()
         )
@@ -366,7 +379,7 @@ def start_mock(user: User, blueprint: ExamBlueprint) -> MockAttempt:
         raise Forbidden(_("This mock exam is not for your class."), code="not_your_mock")
     now = clock.now()
     seed = new_seed()
-    items = draw_paper(blueprint, seed)
+    items = draw_paper(blueprint, seed, mock=True)
     cohorts = _user_cohorts(user, blueprint.trade)
     attempt = MockAttempt(
         user_id=user.id,

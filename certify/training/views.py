@@ -2,24 +2,57 @@ from __future__ import annotations
 
 import contextlib
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from certify.accounts.forms import ConfirmForm
 from certify.banks.blueprints import get_blueprint
-from certify.catalog.models import KnowledgeArea
+from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import safe_next
+from certify.exams.services import exam_locks
 from certify.extensions import db
 from certify.training import services
-from certify.training.models import Material, MaterialKind
+from certify.training.models import Material, MaterialKind, MockAttempt
 
 bp = Blueprint("training", __name__, url_prefix="/learn")
 MODES = ("order", "random", "wrong")
+
+
+def _requested_trade_id() -> int | None:
+    """The trade a /learn/ address is about, from its code, mock attempt or material."""
+    args = request.view_args or {}
+    if "code" in args:
+        trade = db.session.scalar(sa.select(Trade).where(Trade.code == args["code"]))
+        return trade.id if trade else None
+    if request.endpoint in ("training.mock", "training.mock_result"):
+        mock = db.session.get(MockAttempt, args.get("attempt_id"))
+        return mock.blueprint.trade_id if mock else None
+    if request.endpoint == "training.material":
+        material = db.session.get(Material, args.get("material_id"))
+        return material.trade_id if material else None
+    return None
+
+
+@bp.before_request
+def close_during_an_exam():
+    """Nothing that shows answers is open to a worker whose exam of the trade is open and
+    not handed in: the practice page would otherwise answer the exam's questions."""
+    if not current_user.is_authenticated or request.endpoint == "training.index":
+        return None
+    locks = exam_locks(current_user)
+    if not locks:
+        return None
+    trade_id = _requested_trade_id()
+    lock = locks.get(trade_id) if trade_id is not None else next(iter(locks.values()))
+    if lock is None:
+        return None
+    return render_template("training/closed_during_exam.html", lock=lock), 423
 
 
 def _trade(code: str):
@@ -32,12 +65,14 @@ def _trade(code: str):
 @role_required()
 def index():
     trades = services.learner_trades(current_user)
+    locks = exam_locks(current_user)
     cards = [
         {
             "trade": t,
             "progress": services.progress(current_user, t),
             "wrong": len(services.wrong_question_ids(current_user, t)),
             "mocks": services.mock_history(current_user, t)[:3],
+            "lock": locks.get(t.id),
         }
         for t in trades
     ]

@@ -25,7 +25,7 @@ def final_pass(exam, worker, trade, frozen_clock):
     """The worker's result after the exam, the practical part and a finished publicity."""
     attempt = services.start_attempt(exam, worker)
     for item in attempt.items:
-        services.save_answer(attempt, item.question_id, list(item.version.correct))
+        services.save_answer(attempt, item.position, list(item.version.correct))
     services.submit_attempt(attempt)
     examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
     results.record_practical_score(exam, worker, examiner, 82)
@@ -48,7 +48,7 @@ def pass_everyone(cohort, exam, trade, frozen_clock, more: int) -> list:
     for person in workers:
         attempt = services.start_attempt(exam, person)
         for item in attempt.items:
-            services.save_answer(attempt, item.question_id, list(item.version.correct))
+            services.save_answer(attempt, item.position, list(item.version.correct))
         services.submit_attempt(attempt)
         results.record_practical_score(exam, person, examiner, 82)
     results.publish_results(exam, 0)

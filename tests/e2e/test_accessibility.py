@@ -119,7 +119,7 @@ def certificate(exam, worker, trade, frozen_clock):
     """The worker passed, the results are final and the certificate is issued."""
     attempt = services.start_attempt(exam, worker)
     for item in attempt.items:
-        services.save_answer(attempt, item.question_id, list(item.version.correct))
+        services.save_answer(attempt, item.position, list(item.version.correct))
     services.submit_attempt(attempt)
     examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
     results.record_practical_score(exam, worker, examiner, 82)
@@ -285,7 +285,7 @@ def test_the_whole_exam_works_by_keyboard_alone(live_url, worker_page, exam, wor
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.status is AttemptStatus.GRADED
-    saved = services.saved_answers(attempt)
+    saved = services.answers_by_position(attempt)  # keyed as the page is
     assert saved[int(ids[1])] == [second["value"]]
     assert int(ids[2]) in saved and int(ids[-1]) in saved
     assert len(saved) == 3
@@ -465,7 +465,9 @@ def test_read_aloud_reads_the_stem_and_options_in_mandarin(
     page.evaluate("window.__utterance.onend()")
     assert button.inner_text().strip() == zh("Read aloud")
 
-    # the practice question has the button as well
+    # the practice question has the button as well (practice opens once the paper is in)
+    services.submit_attempt(open_attempt)
+    db.session.commit()
     page.goto(f"{live_url}/learn/{TRADE}/practice")
     page.locator("button.read-aloud").click()
     assert page.evaluate("window.__spoken")[-1]["lang"] == "zh-CN"

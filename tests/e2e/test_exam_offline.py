@@ -12,7 +12,7 @@ from certify.extensions import db
 
 def _saved(attempt_id):
     db.session.expire_all()
-    return services.saved_answers(db.session.get(Attempt, attempt_id))
+    return services.answers_by_position(db.session.get(Attempt, attempt_id))
 
 
 def test_answers_chosen_offline_arrive_when_the_network_returns(live_url, phone, cohort, worker):

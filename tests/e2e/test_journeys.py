@@ -217,12 +217,14 @@ def walk(journey: Journey) -> None:
     trainer_loads_the_blueprint(journey, trainer)
     trainer_creates_the_class_and_imports_the_roster(journey, trainer)
     trainer_prints_the_login_slip(journey, trainer)
-    trainer_schedules_the_exam(journey, trainer)
-    journey.leave(trainer)
 
+    # Workers practise before the exam opens: while it is open, practice is closed to them.
     worker = journey.phone()
     worker_logs_in_with_the_id_number_and_changes_the_password(journey, worker)
     worker_practises(journey, worker)
+
+    trainer_schedules_the_exam(journey, trainer)
+    journey.leave(trainer)
     worker_takes_the_timed_exam(journey, worker)
 
     examiner = journey.desk(journey.cast.examiner)
@@ -430,7 +432,7 @@ def worker_takes_the_timed_exam(journey: Journey, page: Page) -> None:
         chosen[position] = sorted(values)
 
     def saved_on_server() -> dict[int, list[str]]:
-        return read_db(lambda: exams.saved_answers(db.session.get(Attempt, attempt_id)))
+        return read_db(lambda: exams.answers_by_position(db.session.get(Attempt, attempt_id)))
 
     # online: each answer is saved as it is chosen
     answer(0)
@@ -477,8 +479,10 @@ def worker_takes_the_timed_exam(journey: Journey, page: Page) -> None:
     for position in range(OFFLINE.stop, PAPER):
         answer(position)
     expect(saved_text).to_have_count(PAPER, timeout=WAIT)
-    # Exception 2: the server keys answers by question id, which the page carries as data.
+    # Exception 2: the page knows a question by its number on the paper (data-question), never
+    # by its bank id; the server's answers are read back the same way.
     ids = [int(questions.nth(p).get_attribute("data-question")) for p in range(PAPER)]
+    assert ids == list(range(1, PAPER + 1))
     assert saved_on_server() == {ids[p]: values for p, values in chosen.items()}
 
     # hand in, after the page asks

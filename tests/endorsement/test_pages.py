@@ -47,7 +47,7 @@ def issued(cohort, worker, exam, trade, frozen_clock, signing_key):
     for enrolment in cohort.enrolments:
         attempt = exams.start_attempt(exam, enrolment.user)
         for item in attempt.items:
-            exams.save_answer(attempt, item.question_id, list(item.version.correct))
+            exams.save_answer(attempt, item.position, list(item.version.correct))
         exams.submit_attempt(attempt)
         results.record_practical_score(exam, enrolment.user, examiner, 82)
     results.publish_results(exam, 0)

@@ -104,7 +104,7 @@ def test_the_openapi_document_describes_the_routes(client):
         "/auth/token",
         "/exams",
         "/exams/{session_id}/attempts",
-        "/attempts/{attempt_id}/answers/{question_id}",
+        "/attempts/{attempt_id}/answers/{item_id}",
         "/attempts/{attempt_id}/submit",
         "/attempts/{attempt_id}/result",
     } <= set(doc["paths"])

@@ -40,10 +40,10 @@ def test_an_answer_one_second_before_the_deadline_counts_and_one_after_is_refuse
     first, second = attempt.items[0], attempt.items[1]
     assert attempt.deadline == clock.now() + timedelta(minutes=90)
     frozen_clock.advance(minutes=89, seconds=59)
-    services.save_answer(attempt, first.question_id, _right(first))
+    services.save_answer(attempt, first.position, _right(first))
     frozen_clock.advance(seconds=1)
     with pytest.raises(services.PastDeadline):
-        services.save_answer(attempt, second.question_id, _right(second))
+        services.save_answer(attempt, second.position, _right(second))
     db.session.commit()
     assert attempt.status is AttemptStatus.GRADED
     assert attempt.score_hundredths == first.points_hundredths
@@ -67,7 +67,7 @@ def test_extra_time_and_the_session_close(exam, worker, cohort, frozen_clock):
 def test_an_abandoned_attempt_is_finalised_lazily_and_by_the_cli(app, exam, worker, frozen_clock):
     attempt = services.start_attempt(exam, worker)
     item = attempt.items[0]
-    services.save_answer(attempt, item.question_id, _right(item))
+    services.save_answer(attempt, item.position, _right(item))
     db.session.commit()
     frozen_clock.advance(minutes=91)
     result = app.test_cli_runner().invoke(args=["exams", "expire-overdue"])
@@ -86,9 +86,9 @@ def test_grading_each_type_and_partial_credit(exam, worker, trade):
     for item in attempt.items:
         by_type.setdefault(item.version.type.value, item)
     multiple = by_type["multiple"]
-    services.save_answer(attempt, by_type["single"].question_id, _right(by_type["single"]))
-    services.save_answer(attempt, by_type["true_false"].question_id, _wrong(by_type["true_false"]))
-    services.save_answer(attempt, multiple.question_id, _right(multiple)[:1])
+    services.save_answer(attempt, by_type["single"].position, _right(by_type["single"]))
+    services.save_answer(attempt, by_type["true_false"].position, _wrong(by_type["true_false"]))
+    services.save_answer(attempt, multiple.position, _right(multiple)[:1])
     services.submit_attempt(attempt)
     assert attempt.score_hundredths == by_type["single"].points_hundredths  # exact: 多选 half = 0
     # the same answers under partial credit

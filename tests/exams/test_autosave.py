@@ -40,9 +40,9 @@ def stored(attempt_id: int) -> dict[int, list[str]]:
 def test_the_plain_case_is_saved_and_a_second_choice_replaces_the_first(paper, token, frozen_clock):
     attempt, _items, single = paper
     keys = [o["key"] for o in single.version.options]
-    saved_at = save_answer_quickly(token, attempt.id, single.question_id, [keys[0]])
+    saved_at = save_answer_quickly(token, attempt.id, single.position, [keys[0]])
     assert saved_at == frozen_clock.now()
-    assert save_answer_quickly(token, attempt.id, single.question_id, [keys[1]]) == saved_at
+    assert save_answer_quickly(token, attempt.id, single.position, [keys[1]]) == saved_at
     assert stored(attempt.id) == {single.question_id: [keys[1]]}
 
 
@@ -52,25 +52,25 @@ def test_every_unusual_case_is_left_to_the_full_path(paper, token, worker, froze
     other = make_user(Role.WORKER, username="w2")
     other_token, _ = issue_token(other)
     db.session.commit()
-    not_on_paper = max(i.question_id for i in items) + 1
+    not_on_paper = max(i.position for i in items) + 1
     cases = {
-        "unknown token": ("nope", attempt.id, single.question_id, [key]),
-        "someone else's token": (other_token, attempt.id, single.question_id, [key]),
-        "no such attempt": (token, attempt.id + 1, single.question_id, [key]),
+        "unknown token": ("nope", attempt.id, single.position, [key]),
+        "someone else's token": (other_token, attempt.id, single.position, [key]),
+        "no such attempt": (token, attempt.id + 1, single.position, [key]),
         "not on the paper": (token, attempt.id, not_on_paper, [key]),
-        "not an option": (token, attempt.id, single.question_id, ["Z"]),
-        "two for a single": (token, attempt.id, single.question_id, ["A", "B"]),
-        "the same twice": (token, attempt.id, single.question_id, [key, key]),
+        "not an option": (token, attempt.id, single.position, ["Z"]),
+        "two for a single": (token, attempt.id, single.position, ["A", "B"]),
+        "the same twice": (token, attempt.id, single.position, [key, key]),
     }
     for name, args in cases.items():
         assert save_answer_quickly(*args) is None, name
     worker.active = False
     db.session.commit()
-    assert save_answer_quickly(token, attempt.id, single.question_id, [key]) is None
+    assert save_answer_quickly(token, attempt.id, single.position, [key]) is None
     worker.active = True
     db.session.commit()
     frozen_clock.advance(hours=13)  # past the token's life and the attempt's deadline
-    assert save_answer_quickly(token, attempt.id, single.question_id, [key]) is None
+    assert save_answer_quickly(token, attempt.id, single.position, [key]) is None
     assert stored(attempt.id) == {}
 
 
@@ -80,11 +80,11 @@ def test_nothing_is_saved_once_the_deadline_has_passed_or_the_paper_is_in(
     attempt, _items, single = paper
     key = single.version.options[0]["key"]
     frozen_clock.advance(minutes=90)
-    assert save_answer_quickly(token, attempt.id, single.question_id, [key]) is None
+    assert save_answer_quickly(token, attempt.id, single.position, [key]) is None
     frozen_clock.advance(minutes=-1)
     services.submit_attempt(attempt)
     db.session.commit()
-    assert save_answer_quickly(token, attempt.id, single.question_id, [key]) is None
+    assert save_answer_quickly(token, attempt.id, single.position, [key]) is None
     assert stored(attempt.id) == {}
 
 
@@ -98,13 +98,14 @@ def test_an_acknowledged_answer_is_always_graded_even_when_it_races_the_submissi
     attempt, items, _single = paper
     attempt_id = attempt.id
     correct = {i.question_id: list(i.version.correct) for i in items}
+    position = {i.question_id: i.position for i in items}
     acknowledged, refused = [], []
 
     def answer(question_ids):
         client = app.test_client()
         for question_id in question_ids:
             response = client.put(
-                f"/api/v1/attempts/{attempt_id}/answers/{question_id}",
+                f"/api/v1/attempts/{attempt_id}/answers/{position[question_id]}",
                 json={"answer": correct[question_id]},
                 headers={"Authorization": f"Bearer {token}"},
             )
@@ -139,7 +140,7 @@ def test_an_acknowledged_answer_is_always_graded_even_when_it_races_the_submissi
 
 def test_the_api_uses_the_full_path_for_errors(api, paper, frozen_clock):
     attempt, _items, single = paper
-    url = f"/attempts/{attempt.id}/answers/{single.question_id}"
+    url = f"/attempts/{attempt.id}/answers/{single.position}"
     frozen_clock.advance(minutes=90, seconds=1)
     late = api("PUT", url, {"answer": [single.version.options[0]["key"]]})
     assert late.status_code == 409 and late.get_json()["error"]["code"] == "past_deadline"
@@ -154,7 +155,7 @@ def test_a_save_after_a_database_restart_still_lands(api, paper):
         pytest.skip("terminating server connections is a PostgreSQL test")
     attempt, items, _single = paper
     saves = [
-        (f"/attempts/{attempt.id}/answers/{item.question_id}", item.version.display_options[0])
+        (f"/attempts/{attempt.id}/answers/{item.position}", item.version.display_options[0])
         for item in items[:2]
     ]
     assert api("PUT", saves[0][0], {"answer": [saves[0][1]["key"]]}).status_code == 200

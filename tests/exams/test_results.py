@@ -22,7 +22,7 @@ def test_working_days_skip_the_weekend():
 def _sit(exam, worker, right=True):
     attempt = services.start_attempt(exam, worker)
     for item in attempt.items:
-        services.save_answer(attempt, item.question_id, list(item.version.correct) if right else [])
+        services.save_answer(attempt, item.position, list(item.version.correct) if right else [])
     services.submit_attempt(attempt)
     return attempt
 

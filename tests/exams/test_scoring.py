@@ -43,7 +43,7 @@ def test_a_paper_scores_as_walking_it_item_by_item(exam, worker, trade, mode):
         chosen = list(item.version.correct) if rng.random() < 0.6 else rng.sample(keys, 1)
         if item.version.type.value == "multiple" and rng.random() < 0.5:
             chosen = list(item.version.correct)[:1]  # half right: counts only as partial
-        services.save_answer(attempt, item.question_id, chosen)
+        services.save_answer(attempt, item.position, chosen)
     db.session.commit()
     expected_total, expected_areas, expected_earned = scored_one_by_one(attempt, mode)
     assert len({row["area"] for row in expected_areas}) > 1  # several top-level areas
@@ -71,7 +71,7 @@ def test_items_already_loaded_show_their_points_after_the_hand_in(exam, worker):
             AttemptItem.attempt_id == attempt.id, AttemptItem.position == 1
         )
     )
-    services.save_answer(attempt, first.question_id, list(first.version.correct))
+    services.save_answer(attempt, first.position, list(first.version.correct))
     assert first.earned_hundredths is None
     services.submit_attempt(attempt)
     assert first.earned_hundredths == first.points_hundredths

@@ -81,7 +81,7 @@ def url_args(world: World, endpoint: str) -> dict[str, str]:
         "job_id": world.job.id,
     }
     if endpoint.startswith("api."):
-        args["question_id"] = world.attempt.items[0].question_id
+        args["item_id"] = world.attempt.items[0].position
     if endpoint.startswith("training.mock"):
         args["attempt_id"] = world.mock.id
     if endpoint == "banks.blueprint_delete":

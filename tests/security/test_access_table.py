@@ -14,6 +14,9 @@ reviewer's (hr) audit export.
 
 Empty forms are posted, so most POSTs end in "the form has problems"; what matters is who
 gets that far. Calls that delete things run last (access.LAST).
+
+The classmate has not started the open exam, so every /learn/ page of its trade answers 423
+(nothing that shows answers is open during one's own exam: tests/training/test_exam_lock.py).
 """
 
 # ruff: noqa: E501
@@ -40,7 +43,7 @@ TABLE = {
     "POST /admin/users/<int:user_id>/unlock":                                          "login 403   403   403   403   403   403   ok    403",
     "GET /admin/users/new":                                                            "login 403   403   403   403   403   403   ok    403",
     "POST /admin/users/new":                                                           "login 403   403   403   403   403   403   ok    403",
-    "PUT /api/v1/attempts/<int:attempt_id>/answers/<int:question_id>":                 "login 4xx   403   403   403   403   403   403   403",
+    "PUT /api/v1/attempts/<int:attempt_id>/answers/<int:item_id>":                 "login 4xx   403   403   403   403   403   403   403",
     "POST /api/v1/attempts/<int:attempt_id>/events":                                   "login ok    403   403   403   403   403   403   403",
     "GET /api/v1/attempts/<int:attempt_id>/result":                                    "login ok    403   ok    403   ok    403   ok    403",
     "POST /api/v1/attempts/<int:attempt_id>/submit":                                   "login ok    403   403   403   403   403   403   403",
@@ -68,7 +71,7 @@ TABLE = {
     "POST /banks/<code>/import/confirm":                                               "login 403   403   ok    ok    403   403   ok    403",
     "GET /banks/<code>/questions/<int:question_id>":                                   "login 403   403   ok    ok    403   403   ok    403",
     "POST /banks/<code>/questions/<int:question_id>":                                  "login 403   403   ok    ok    403   403   ok    403",
-    "POST /banks/<code>/questions/<int:question_id>/<any(retire, reactivate):action>": "login 403   403   ok    ok    403   403   ok    403",
+    "POST /banks/<code>/questions/<int:question_id>/<any(retire, reactivate, exam_only, practice):action>": "login 403   403   ok    ok    403   403   ok    403",
     "GET /banks/template.xlsx":                                                        "login 403   403   ok    ok    403   403   ok    403",
     "POST /catalog/areas/<int:area_id>/delete":                                        "login 403   403   403   403   403   403   ok    403",
     "POST /catalog/areas/<int:area_id>/rename":                                        "login 403   403   403   403   403   403   ok    403",
@@ -148,17 +151,17 @@ TABLE = {
     "POST /jobs/audit-export":                                                         "login 403   403   403   403   403   403   ok    ok",
     "POST /language/<lang>":                                                           "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "GET /learn/":                                                                     "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/materials":                                                     "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/mock":                                                          "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "POST /learn/<code>/mock/<int:blueprint_id>/start":                                "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/practice":                                                      "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "POST /learn/<code>/practice/<int:question_id>":                                   "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/wrong-book":                                                    "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "POST /learn/<code>/wrong-book/<int:question_id>/mastered":                        "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "GET /learn/materials/<int:material_id>":                                          "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "GET /learn/mock/<int:attempt_id>":                                                "login ok    404   404   404   404   404   404   404",
-    "POST /learn/mock/<int:attempt_id>":                                               "login ok    404   404   404   404   404   404   404",
-    "GET /learn/mock/<int:attempt_id>/result":                                         "login ok    404   404   404   404   404   404   404",
+    "GET /learn/<code>/materials":                                                     "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "GET /learn/<code>/mock":                                                          "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "POST /learn/<code>/mock/<int:blueprint_id>/start":                                "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "GET /learn/<code>/practice":                                                      "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "POST /learn/<code>/practice/<int:question_id>":                                   "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "GET /learn/<code>/wrong-book":                                                    "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "POST /learn/<code>/wrong-book/<int:question_id>/mastered":                        "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "GET /learn/materials/<int:material_id>":                                          "login ok    4xx   ok    ok    ok    ok    ok    ok",
+    "GET /learn/mock/<int:attempt_id>":                                                "login ok    4xx   404   404   404   404   404   404",
+    "POST /learn/mock/<int:attempt_id>":                                               "login ok    4xx   404   404   404   404   404   404",
+    "GET /learn/mock/<int:attempt_id>/result":                                         "login ok    4xx   404   404   404   404   404   404",
     "GET /login":                                                                      "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "POST /login":                                                                     "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "POST /logout":                                                                    "login login login login login login login login login",

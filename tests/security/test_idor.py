@@ -37,7 +37,7 @@ def running(exam, worker, cohort):
     """The owner (worker) is half-way through the exam; a classmate sits the same exam."""
     attempt = exams.start_attempt(exam, worker)
     first = attempt.items[0]
-    exams.save_answer(attempt, first.question_id, list(first.version.correct))
+    exams.save_answer(attempt, first.position, list(first.version.correct))
     classmate = make_user(Role.WORKER, username="classmate")
     db.session.add(Enrolment(cohort=cohort, user=classmate))
     db.session.commit()
