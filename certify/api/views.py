@@ -181,7 +181,11 @@ def paper_json(attempt, trade_id: int) -> dict:
 def start(session_id: int):
     session = services.get_session(session_id)
     body = json_object()
-    attempt = services.start_attempt(session, g.api_user, body.get("access_code"))
+    try:
+        attempt = services.start_attempt(session, g.api_user, body.get("access_code"))
+    except (services.WrongAccessCode, services.AccessCodeLocked):
+        db.session.commit()  # keep the count of wrong codes
+        raise
     trade_id = session.blueprint.trade_id
     # Commit first: a new attempt's audit entry holds the trail's lock until the commit, and
     # every other start waits for it. The paper is read back in a few plain queries.

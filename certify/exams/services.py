@@ -29,12 +29,14 @@ from certify.core import clock
 from certify.core.db_types import UTCDateTime
 from certify.core.errors import (
     Conflict,
+    DomainError,
     Forbidden,
     NotFound,
     Problem,
     ValidationFailed,
 )
 from certify.exams.models import (
+    AccessCodeLock,
     Attempt,
     AttemptAnswer,
     AttemptItem,
@@ -52,7 +54,9 @@ from certify.extensions import db
 DEPARTURE_KINDS = frozenset({"hidden", "blur"})
 EVENT_KINDS = DEPARTURE_KINDS | {"visible", "focus", "copy"}
 SAME_DEPARTURE = timedelta(seconds=2)  # a tab switch fires both blur and hidden
-ACCESS_CODE = re.compile(r"^[A-Za-z0-9]{4,12}$")
+ACCESS_CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
+ACCESS_CODE_TRIES = 5  # wrong codes before a worker must wait (or the proctor lifts it)
+ACCESS_CODE_LOCK = timedelta(minutes=10)
 
 
 class PastDeadline(Conflict):
@@ -61,6 +65,15 @@ class PastDeadline(Conflict):
 
 class AttemptClosed(Conflict):
     code = "attempt_closed"
+
+
+class WrongAccessCode(ValidationFailed):
+    """A wrong code: counted (the caller commits the count before answering)."""
+
+
+class AccessCodeLocked(DomainError):
+    code = "access_code_locked"
+    status = 423
 
 
 # --- sessions ----------------------------------------------------------------------
@@ -100,7 +113,7 @@ def schedule_session(
     if not 1 <= duration <= 600:
         problems.append(Problem("duration_minutes", _("The duration is 1 to 600 minutes.")))
     if access_code and not ACCESS_CODE.match(access_code):
-        problems.append(Problem("access_code", _("An access code is 4 to 12 letters or digits.")))
+        problems.append(Problem("access_code", _("An access code is 6 to 12 letters or digits.")))
     if departure_limit is not None and not 1 <= departure_limit <= 50:
         problems.append(Problem("departure_limit", _("The limit is 1 to 50 departures, or none.")))
     if problems:
@@ -290,10 +303,8 @@ def start_attempt(session: ExamSession, user: User, access_code: str | None = No
             _("The exam is closed. If you missed it, ask your trainer about a re-sit."),
             code="session_closed",
         )
-    if session.access_code and (access_code or "").strip().upper() != session.access_code.upper():
-        raise ValidationFailed(
-            [Problem("access_code", _("The access code is not right. Ask the proctor."))]
-        )
+    if session.access_code:
+        check_access_code(session, user, access_code, now)
     seed = new_seed()
     items = draw_paper(session.blueprint, seed)
     deadline = min(now + timedelta(minutes=session.duration_minutes + extra), closes)
@@ -322,6 +333,78 @@ def start_attempt(session: ExamSession, user: User, access_code: str | None = No
         after={"session": session.id, "seed": seed, "deadline": deadline.isoformat()},
     )
     return attempt
+
+
+def _access_code_lock(session: ExamSession, user: User) -> AccessCodeLock | None:
+    return db.session.get(AccessCodeLock, (session.id, user.id))
+
+
+def check_access_code(
+    session: ExamSession, user: User, access_code: str | None, now: datetime
+) -> None:
+    """Refuse a wrong code, and every code for ACCESS_CODE_LOCK after ACCESS_CODE_TRIES wrong
+    ones: a code of a few characters can otherwise be guessed in a second. The count is kept
+    by the caller committing before it answers (a refusal rolls everything else back)."""
+    lock = _access_code_lock(session, user)
+    if lock is not None and lock.locked_until is not None and now < lock.locked_until:
+        raise AccessCodeLocked(_locked_text(lock, now))
+    if (access_code or "").strip().upper() == session.access_code.upper():
+        if lock is not None:
+            db.session.delete(lock)
+        return
+    if lock is None:
+        lock = AccessCodeLock(session_id=session.id, user_id=user.id, failures=0)
+        db.session.add(lock)
+    elif lock.locked_until is not None:  # an earlier lock ran out: count afresh
+        lock.failures, lock.locked_until = 0, None
+    lock.failures += 1
+    lock.last_failed_at = now
+    if lock.failures > ACCESS_CODE_TRIES:
+        lock.locked_until = now + ACCESS_CODE_LOCK
+        db.session.flush()
+        record_event(
+            "attempt.access_code_locked",
+            session,
+            actor=user,
+            after={"worker": user.id, "locked_until": lock.locked_until.isoformat()},
+        )
+        raise AccessCodeLocked(_locked_text(lock, now))
+    db.session.flush()
+    raise WrongAccessCode(
+        [Problem("access_code", _("The access code is not right. Ask the proctor."))]
+    )
+
+
+def _locked_text(lock: AccessCodeLock, now: datetime) -> str:
+    minutes = max(1, int((lock.locked_until - now).total_seconds() + 59) // 60)
+    return _(
+        "Too many wrong access codes. Wait %(minutes)d minutes, or ask the proctor to let you "
+        "try again.",
+        minutes=minutes,
+    )
+
+
+def access_code_locks(session: ExamSession) -> list[AccessCodeLock]:
+    """Who may not type a code now: shown on the proctor's board, with a way to lift it."""
+    return list(
+        db.session.scalars(
+            sa.select(AccessCodeLock)
+            .where(
+                AccessCodeLock.session_id == session.id,
+                AccessCodeLock.locked_until > clock.now(),
+            )
+            .options(joinedload(AccessCodeLock.user))
+            .order_by(AccessCodeLock.locked_until)
+        )
+    )
+
+
+def lift_access_code_lock(session: ExamSession, user: User, actor=None) -> None:
+    lock = _access_code_lock(session, user)
+    if lock is None or lock.locked_until is None or lock.locked_until <= clock.now():
+        raise Conflict(_("This worker may already type the code."), code="not_locked")
+    db.session.delete(lock)
+    record_event("attempt.access_code_unlocked", session, actor=actor, after={"worker": user.id})
 
 
 # PostgreSQL takes the whole paper as one statement over arrays: ninety single-row INSERTs

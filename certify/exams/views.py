@@ -67,6 +67,10 @@ def start(session_id: int):
     exam = services.get_session(session_id)
     try:
         attempt = services.start_attempt(exam, current_user, request.form.get("access_code"))
+    except (services.WrongAccessCode, services.AccessCodeLocked) as exc:
+        db.session.commit()  # keep the count of wrong codes
+        flash(exc.problems[0].message if hasattr(exc, "problems") else exc.message, "error")
+        return redirect(url_for("exams.my_exams"))
     except ValidationFailed as exc:
         db.session.rollback()
         flash(exc.problems[0].message, "error")
@@ -212,6 +216,8 @@ def session_page(session_id: int):
         filters=list(board.BoardFilter),
         name=name,
         override_form=OverrideForm(),
+        locks=services.access_code_locks(exam) if exam.access_code else [],
+        action_form=ConfirmForm(),
         now=clock.now(),
     )
 
@@ -246,6 +252,26 @@ def override(session_id: int):
                 ),
                 "success",
             )
+    return redirect(url_for("exams.session_page", session_id=session_id))
+
+
+@bp.post("/exams/sessions/<int:session_id>/access-code-locks/<int:user_id>/lift")
+@role_required(Role.ADMIN, Role.TRAINER, Role.EXAMINER)
+def lift_access_code_lock(session_id: int, user_id: int):
+    """The proctor saw the worker and lets them type the code again."""
+    exam = _staff_session(session_id)
+    worker = db.session.get(User, user_id)
+    if worker is None or not services.is_enrolled(worker, exam):
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.lift_access_code_lock(exam, worker, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s may type the access code again.", name=worker.name), "success")
     return redirect(url_for("exams.session_page", session_id=session_id))
 
 

@@ -147,9 +147,9 @@ def test_departures_are_counted_once_per_switch_and_can_hand_the_paper_in(
 
 
 def test_an_access_code_is_checked(exam, worker):
-    exam.access_code = "K7Q2"
+    exam.access_code = "K7Q2X9"
     from certify.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
         services.start_attempt(exam, worker, "WRONG")
-    assert services.start_attempt(exam, worker, "k7q2").id
+    assert services.start_attempt(exam, worker, "k7q2x9").id

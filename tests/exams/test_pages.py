@@ -81,15 +81,15 @@ def test_a_trainer_schedules_and_sees_departures(client, login, cohort, worker, 
             "opens_at": "2026-11-23T09:00",
             "closes_at": "2026-11-23T12:00",
             "duration_minutes": "90",
-            "access_code": "K7Q2",
+            "access_code": "K7Q2X9",
             "departure_limit": "3",
         },
     )
     assert response.status_code == 302
     session_url = response.headers["Location"]
     exam = services.get_session(int(session_url.rsplit("/", 1)[1]))
-    assert exam.access_code == "K7Q2" and exam.departure_limit == 3
-    attempt = services.start_attempt(exam, worker, "K7Q2")
+    assert exam.access_code == "K7Q2X9" and exam.departure_limit == 3
+    attempt = services.start_attempt(exam, worker, "K7Q2X9")
     services.record_proctor_event(attempt, "hidden")
     db.session.commit()
     page = client.get(session_url).get_data(as_text=True)

@@ -134,6 +134,7 @@ TABLE = {
     "GET /exams/attempt/<int:attempt_id>/done":                                        "login ok    403   403   403   403   403   403   403",
     "POST /exams/results/<int:result_id>/objection":                                   "login 403   403   403   403   403   403   ok    403",
     "GET /exams/sessions/<int:session_id>":                                            "login 403   403   ok    403   ok    403   ok    403",
+    "POST /exams/sessions/<int:session_id>/access-code-locks/<int:user_id>/lift":      "login 403   403   ok    403   ok    403   ok    403",
     "POST /exams/sessions/<int:session_id>/finalize":                                  "login 403   403   403   403   403   403   ok    403",
     "POST /exams/sessions/<int:session_id>/override":                                  "login 403   403   ok    403   403   403   ok    403",
     "GET /exams/sessions/<int:session_id>/practical":                                  "login 403   403   403   403   ok    403   ok    403",
