@@ -55,7 +55,7 @@ DEPARTURE_KINDS = frozenset({"hidden", "blur"})
 EVENT_KINDS = DEPARTURE_KINDS | {"visible", "focus", "copy"}
 SAME_DEPARTURE = timedelta(seconds=2)  # a tab switch fires both blur and hidden
 ACCESS_CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
-ACCESS_CODE_TRIES = 5  # wrong codes before a worker must wait (or the proctor lifts it)
+ACCESS_CODE_TRIES = 5  # the fifth wrong code locks: wait, or the proctor lifts it
 ACCESS_CODE_LOCK = timedelta(minutes=10)
 
 
@@ -359,7 +359,7 @@ def check_access_code(
         lock.failures, lock.locked_until = 0, None
     lock.failures += 1
     lock.last_failed_at = now
-    if lock.failures > ACCESS_CODE_TRIES:
+    if lock.failures >= ACCESS_CODE_TRIES:
         lock.locked_until = now + ACCESS_CODE_LOCK
         db.session.flush()
         record_event(
