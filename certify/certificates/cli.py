@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from certify.certificates import services
+from certify.certificates.models import RevocationReason
 from certify.certificates.signing import init_keys, key_dir, rotate_keys
 from certify.core.cli import fail
 from certify.core.errors import DomainError, ValidationFailed
@@ -43,11 +44,20 @@ def issue_command(session_id: int) -> None:
 
 @certificates_cli.command("revoke")
 @click.argument("number")
-@click.option("--reason", required=True, help="Why; shown on the public verification page.")
-def revoke_command(number: str, reason: str) -> None:
-    """Revoke a certificate; verification shows it as revoked, with the reason and date."""
+@click.option("--reason", required=True, help="Why, for the record; never shown publicly.")
+@click.option(
+    "--code",
+    type=click.Choice([r.value for r in RevocationReason]),
+    default=RevocationReason.OTHER.value,
+    show_default=True,
+    help="The reason verification shows: issued_in_error 错误发证, corrected 信息有误已更正, "
+    "improperly_obtained 违规取得, other 其他.",
+)
+def revoke_command(number: str, reason: str, code: str) -> None:
+    """Revoke a certificate; verification shows it as revoked, with the public reason and
+    date. The --reason text stays internal."""
     try:
-        certificate = services.revoke_certificate(number, reason)
+        certificate = services.revoke_certificate(number, reason, code=code)
     except DomainError as exc:
         _domain_failure(exc)
     db.session.commit()
@@ -63,13 +73,15 @@ def revoke_command(number: str, reason: str) -> None:
 )
 @click.option("--offline", is_flag=True, help="Use only the keys in this installation's database.")
 def verify_command(file: Path, keys_url: str | None, offline: bool) -> None:
-    """Check a certificate PDF; exit 0 only for a valid certificate."""
+    """Check a certificate PDF. Exit 0: valid. 1: not valid (forged, altered, a printed field
+    that differs from the signed one, revoked, rejected, unknown). 3: the signature and the
+    printed fields hold, but the register could not be asked, so nothing else was checked."""
     from certify.verification.offline import check_pdf_file
 
     report = check_pdf_file(file, keys_url=keys_url, offline=offline)
     for line in report.lines:
         click.echo(line)
-    raise SystemExit(0 if report.valid else 1)
+    raise SystemExit(report.exit_code)
 
 
 @keys_cli.command("init")

@@ -14,6 +14,9 @@ The public keys are Multikeys in the issuer profile at ``/certificates/issuer``;
 ``verificationMethod`` names one of them by its key id, so a rotation keeps old credentials
 verifiable. Revocation is looked up at ``credentialStatus.id`` (1EdTech Revocation List).
 
+The claims are the printed certificate's (Certificate.material(2)): scores as printed, the
+type of work (工种/职业方向) as the achievement's ``specialization`` once trades have one.
+
 Privacy: the holder's ID number appears only as a salted SHA-256 ``IdentityObject`` and the
 name only masked (王*明). An 18-digit ID number has little entropy, so the hash lets someone
 who already has the worker's ID card confirm the match; it does not hide the number from a
@@ -43,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 
 from certify.catalog.models import CertificateType
+from certify.certificates.face import printed_date
 from certify.certificates.models import Certificate
 from certify.certificates.signing import (
     active_key,
@@ -185,19 +189,16 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _score(value: float | None) -> str | None:
-    return None if value is None else format(value, "g")
-
-
 def unsigned_credential(certificate: Certificate, salt: str | None = None) -> dict[str, Any]:
     """The credential's claims, without a proof. A fresh salt each time unless one is given."""
     salt = salt or secrets.token_hex(16)
+    printed = certificate.material(2)  # the fields as the certificate prints them
     title = TITLES.get(certificate.certificate_type, "职业技能证书")
     level_key = certificate.level if certificate.level is not None else "special"
     achievement_id = _stable_id("achievement", certificate.trade_id, level_key)
     descriptions, results = [], []
     for field, label in SCORES:
-        value = _score(getattr(certificate, field))
+        value = printed[field]  # "82.0", as printed; a string, as OB 3.0 wants it
         if value is None:
             continue
         rd_id = _stable_id("achievement", certificate.trade_id, level_key, field)
@@ -219,7 +220,8 @@ def unsigned_credential(certificate: Certificate, salt: str | None = None) -> di
         "name": f"{certificate.trade_name} {certificate.level_name}",
         "description": (
             f"{title}：{certificate.trade_name}（{certificate.level_name}），"
-            f"由{certificate.issuer_name}颁发，证书编号 {certificate.number}。"
+            f"由{certificate.issuer_name}于{printed_date(printed['issued_on'])}颁发，"
+            f"证书编号 {certificate.number}。"
         ),
         "criteria": {
             "narrative": (
@@ -230,6 +232,8 @@ def unsigned_credential(certificate: Certificate, salt: str | None = None) -> di
     }
     if descriptions:
         achievement["resultDescription"] = descriptions
+    if printed["work_type"]:
+        achievement["specialization"] = printed["work_type"]  # 工种/职业方向
     identity_hash = hashlib.sha256((certificate.id_number + salt).encode("utf-8")).hexdigest()
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],

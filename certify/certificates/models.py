@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -44,6 +45,66 @@ TRANSITIONS = {
     CertificateStatus.REJECTED: {CertificateStatus.REVOKED},
     CertificateStatus.REVOKED: set(),
 }
+
+# The states in which a certificate is the bureau's business: it was put in an endorsement
+# batch. Its reviewers (role hr) may revoke these; everything else is the office's.
+BUREAU_STATUSES = frozenset(
+    {CertificateStatus.SUBMITTED, CertificateStatus.ENDORSED, CertificateStatus.REJECTED}
+)
+
+
+class RevocationReason(enum.StrEnum):
+    """Why a certificate was revoked, as the public may read it. A fixed list: the office's
+    own words (``Certificate.revoked_reason``) can name people and stay internal."""
+
+    ISSUED_IN_ERROR = "issued_in_error"  # 错误发证
+    CORRECTED = "corrected"  # 信息有误已更正 (a re-issue supersedes it)
+    IMPROPERLY_OBTAINED = "improperly_obtained"  # 违规取得
+    OTHER = "other"  # 其他
+
+    @property
+    def label(self) -> str:
+        return str(REVOCATION_LABELS[self])
+
+
+REVOCATION_LABELS = {
+    RevocationReason.ISSUED_IN_ERROR: _l("Issued in error"),
+    RevocationReason.CORRECTED: _l("Details were wrong and have been corrected"),
+    RevocationReason.IMPROPERLY_OBTAINED: _l("Obtained improperly"),
+    RevocationReason.OTHER: _l("Other reason"),
+}
+
+# Which fields a signature covers (certificates/signing.py prefixes the version's label).
+# 1: the identity fields, as signed before issue 15. 2: every field printed on the page.
+# New certificates get PAYLOAD_VERSION; a certificate keeps verifying under the version it
+# carries, and v1's fields are exactly what v1 signed.
+PAYLOAD_VERSION = 2
+PAYLOAD_VERSIONS = (1, 2)
+V1_KEYS = ("number", "holder", "id_type", "id_number", "trade", "level", "issuer", "issued_on")
+V2_KEYS = (
+    "payload_version",
+    "number",
+    "certificate_type",
+    "holder",
+    "id_type",
+    "id_number",
+    "trade",
+    "work_type",
+    "level",
+    "theory",
+    "practical",
+    "issuer",
+    "issued_on",
+    "photo_sha256",
+)
+
+
+def printed_score(hundredths: int | None) -> str | None:
+    """A score as the certificate prints it: one decimal, half up (82.55 → "82.6")."""
+    if hundredths is None:
+        return None
+    tenths = (Decimal(hundredths) / 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return str(tenths)
 
 
 class Certificate(db.Model):
@@ -118,18 +179,55 @@ class Certificate(db.Model):
     def is_revoked(self) -> bool:
         return self.status is CertificateStatus.REVOKED
 
-    def material(self) -> dict[str, str]:
-        """The fields the signature covers: what an employer relies on."""
-        return {
+    @property
+    def reviewer_may_revoke(self) -> bool:
+        """The bureau's reviewers may revoke what was submitted to them, nothing else."""
+        return self.status in BUREAU_STATUSES
+
+    @property
+    def public_revocation(self) -> RevocationReason | None:
+        """The reason the public is told; None unless revoked.
+
+        Rows revoked before the fixed list carry no code: a superseded one was corrected,
+        any other is "other" — never the internal note.
+        """
+        if not self.is_revoked:
+            return None
+        try:
+            return RevocationReason(self.revoked_reason_code or "")
+        except ValueError:
+            return RevocationReason.OTHER
+
+    def material(self, version: int | None = None) -> dict[str, str | int | None]:
+        """The fields the signature covers under `version` (default: the certificate's own).
+
+        Version 2 is every field the page prints, in the printed form (scores with one
+        decimal), so what is signed is what a reader sees; templates/certificates/
+        certificate.html is rendered from these values (certificates/face.py). Work type
+        (工种/职业方向) and photo are null until the catalogue and photos provide them.
+        """
+        version = version or self.payload_version or 1
+        full: dict[str, str | int | None] = {
+            "payload_version": 2,
             "number": self.number,
+            "certificate_type": self.certificate_type,
             "holder": self.holder_name,
             "id_type": self.id_type,
             "id_number": self.id_number,
             "trade": self.trade_name,
+            "work_type": None,
             "level": self.level_name,
+            "theory": printed_score(self.theory_hundredths),
+            "practical": printed_score(self.practical_hundredths),
             "issuer": self.issuer_name,
             "issued_on": self.issued_on.isoformat(),
+            "photo_sha256": None,
         }
+        if version == 1:
+            return {key: full[key] for key in V1_KEYS}
+        if version == 2:
+            return full
+        raise ValueError(f"unknown payload version {version}")
 
     def _move(self, to: CertificateStatus, at: datetime) -> None:
         if to not in TRANSITIONS[self.status]:
@@ -154,9 +252,17 @@ class Certificate(db.Model):
         self._move(CertificateStatus.REJECTED, at)
         self.rejected_reason = reason
 
-    def revoke(self, reason: str, at: datetime) -> None:
+    def revoke(
+        self,
+        reason: str,
+        at: datetime,
+        code: RevocationReason = RevocationReason.OTHER,
+    ) -> None:
+        """Revoke for good: `reason` is the internal note, `code` what the public reads."""
+        code = RevocationReason(code)  # an unknown code is a programming error: ValueError
         self._move(CertificateStatus.REVOKED, at)
         self.revoked_at, self.revoked_reason = at, reason
+        self.revoked_reason_code = code.value
 
 
 class CertificateSerial(db.Model):

@@ -20,16 +20,21 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from certify.accounts.models import User
+from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.catalog.models import CertificateType
-from certify.certificates.models import Certificate, CertificateStatus
+from certify.certificates.models import (
+    PAYLOAD_VERSION,
+    Certificate,
+    CertificateStatus,
+    RevocationReason,
+)
 from certify.certificates.numbering import Issuer, allocate_number
 from certify.certificates.render import render_certificate_pdf
 from certify.certificates.signing import sign_material, signature_param
 from certify.cohorts.models import Enrolment
 from certify.core import clock
-from certify.core.errors import Conflict, NotFound, Problem, ValidationFailed
+from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from certify.exams.models import ExamSession, Result, ResultStatus
 from certify.extensions import db
 
@@ -140,34 +145,71 @@ def reissue_certificate(old: Certificate, reason: str, actor: User | None = None
     result = db.session.get(Result, old.result_id)
     new = _issue(result, actor, supersedes=old)
     before = {"status": str(old.status)}
-    # The reason as the office wrote it; pages say "replaced by NEW" from supersedes_id, in
-    # the reader's language.
-    old.revoke(reason, new.created_at)
+    # The reason as the office wrote it stays internal; the public reads "corrected" and
+    # "replaced by NEW" (from supersedes_id), in the reader's language.
+    old.revoke(reason, new.created_at, RevocationReason.CORRECTED)
     record_event(
         "certificate.revoked",
         old,
         before=before,
-        after={"status": "revoked", "superseded_by": new.number},
+        after={
+            "status": "revoked",
+            "code": RevocationReason.CORRECTED.value,
+            "superseded_by": new.number,
+        },
         actor=actor,
     )
     return new
 
 
-def revoke_certificate(number: str, reason: str, actor: User | None = None) -> Certificate:
+def revoke_certificate(
+    number: str,
+    reason: str,
+    actor: User | None = None,
+    code: RevocationReason | str = RevocationReason.OTHER,
+) -> Certificate:
+    """Revoke for good. `reason` is the office's internal note; `code`, one of the fixed
+    public reasons, is all that verification shows.
+
+    The bureau's reviewers (role hr) may revoke only what was submitted to them; revoking
+    cannot be undone, so a certificate the office never sent stays the office's decision.
+    """
     certificate = find_certificate(number)
     if certificate is None:
         raise NotFound(_("There is no certificate %(number)s.", number=number), code="not_found")
+    reviewer = getattr(actor, "role", None) is Role.HR
+    if reviewer and not certificate.is_revoked and not certificate.reviewer_may_revoke:
+        raise Forbidden(
+            _(
+                "Certificate %(number)s was not submitted to the bureau, so only the "
+                "assessment office may revoke it.",
+                number=certificate.number,
+            ),
+            code="not_submitted_to_bureau",
+        )
+    code = checked_revocation_code(code)
     reason = _checked_reason(reason)
     before = {"status": str(certificate.status)}
-    certificate.revoke(reason, clock.now())
+    certificate.revoke(reason, clock.now(), code)
     record_event(
         "certificate.revoked",
         certificate,
         before=before,
-        after={"status": "revoked", "reason": reason},
+        after={"status": "revoked", "code": code.value, "reason": reason},
         actor=actor,
     )
     return certificate
+
+
+def checked_revocation_code(code: RevocationReason | str | None) -> RevocationReason:
+    """One of the fixed public reasons, or a problem naming them."""
+    try:
+        return RevocationReason((code or "").strip() if isinstance(code, str) else code)
+    except ValueError:
+        choices = ", ".join(f"{r.value} ({r.label})" for r in RevocationReason)
+        raise ValidationFailed(
+            [Problem("code", _("Choose one of the public reasons: %(choices)s.", choices=choices))]
+        ) from None
 
 
 def find_certificate(number: str) -> Certificate | None:
@@ -308,6 +350,7 @@ def _issue(
         created_at=now,
         supersedes_id=supersedes.id if supersedes else None,
         issued_by_id=getattr(actor, "id", None),
+        payload_version=PAYLOAD_VERSION,
     )
     certificate.key_id, certificate.signature = sign_material(certificate.material())
     data = render_certificate_pdf(certificate, verify_url(certificate))

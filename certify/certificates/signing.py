@@ -7,7 +7,9 @@ certificate signed before a rotation keeps verifying after it.
 
 What is signed is the certificate's material fields as canonical JSON (sorted keys, no
 spaces, UTF-8) behind a fixed label, so a signature over one thing can never be replayed as
-a signature over another.
+a signature over another. Each payload version has its own label (v1 the identity fields,
+v2 everything printed; see Certificate.material), so a v2 signature can never be passed off
+as a v1 one over fewer fields, nor the other way round.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from certify.core.errors import Conflict
 from certify.extensions import db
 
 LABEL = b"certify-certificate-v1\n"
+LABELS = {1: LABEL, 2: b"certify-certificate-v2\n"}
 
 
 class NoSigningKey(Conflict):
@@ -50,8 +53,19 @@ def unb64url(text: str) -> bytes:
         raise ValueError("not base64url") from exc
 
 
-def canonical(material: dict[str, str]) -> bytes:
-    return LABEL + json.dumps(
+def payload_version_of(material: dict) -> int:
+    """v2 material says so itself (``payload_version``); v1 material predates the key."""
+    return material.get("payload_version", 1)
+
+
+def canonical(material: dict) -> bytes:
+    """The signed bytes: the version's label, then canonical JSON (strings and nulls only,
+    plus the version number, so json.dumps equals RFC 8785 here). ValueError for a version
+    we never signed."""
+    label = LABELS.get(payload_version_of(material))
+    if label is None:
+        raise ValueError("unknown payload version")
+    return label + json.dumps(
         material, sort_keys=True, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
 
@@ -129,7 +143,7 @@ def _private(key: SigningKey) -> Ed25519PrivateKey:
     return private
 
 
-def sign_material(material: dict[str, str]) -> tuple[str, str]:
+def sign_material(material: dict) -> tuple[str, str]:
     """Sign with the active key. Returns (key id, signature in base64url)."""
     key = active_key()
     if key is None:
@@ -169,7 +183,7 @@ def public_key_from(text: str) -> Ed25519PublicKey:
 
 
 def verify_signature(
-    material: dict[str, str], key_id: str, signature: str, keys: dict[str, Ed25519PublicKey]
+    material: dict, key_id: str, signature: str, keys: dict[str, Ed25519PublicKey]
 ) -> bool:
     """True only for a well-formed signature, by a known key, over exactly these fields."""
     key = keys.get(key_id)
@@ -177,7 +191,7 @@ def verify_signature(
         return False
     try:
         key.verify(unb64url(signature), canonical(material))
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 

@@ -35,7 +35,13 @@ from certify.accounts.models import Role, User
 from certify.audit.models import AuditEvent
 from certify.certificates import credentials, services
 from certify.certificates.forms import ReissueForm, RevokeForm
-from certify.certificates.models import STATUS_LABELS, Certificate, CertificateStatus
+from certify.certificates.models import (
+    REVOCATION_LABELS,
+    STATUS_LABELS,
+    Certificate,
+    CertificateStatus,
+    RevocationReason,
+)
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -56,11 +62,18 @@ PER_PAGE = 50
 ISSUE_JOB = "issue_certificates"
 # What the history shows of an event's "after" record, and under which words.
 DETAIL_KEYS = {
+    "code": _l("Reason shown publicly"),
     "reason": _l("Reason"),
     "superseded_by": _l("Replaced by"),
     "body": _l("Endorsing body"),
 }
 PUBLIC_JSON = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+
+
+@bp.app_context_processor
+def revocation_choices() -> dict[str, object]:
+    """The fixed public reasons, for every page with a revoke form (the reviewers' too)."""
+    return {"revocation_labels": REVOCATION_LABELS}
 
 
 # --- finding a certificate -------------------------------------------------------------
@@ -168,7 +181,8 @@ def credential_status(number: str):
     """The credential's revocation status, in the shape of a 1EdTech Revocation List.
 
     `revokedCredentials` is what 1EdTech verifiers read; `revoked`, `status` and `reason`
-    are the same answer in plain form. No personal data: number, status and reason only.
+    are the same answer in plain form. No personal data: number, status and the public
+    reason (one of the fixed list, never the office's note) only.
     """
     certificate = services.find_certificate(number)
     if certificate is None:
@@ -177,6 +191,8 @@ def credential_status(number: str):
         response.status_code = 404
     else:
         revoked = certificate.is_revoked
+        public = certificate.public_revocation
+        label = public.label if public else None
         response = jsonify(
             {
                 "id": credentials.status_id(certificate),
@@ -185,7 +201,7 @@ def credential_status(number: str):
                     [
                         {
                             "id": credentials.credential_id(certificate),
-                            "revocationReason": certificate.revoked_reason,
+                            "revocationReason": label,
                         }
                     ]
                     if revoked
@@ -193,7 +209,8 @@ def credential_status(number: str):
                 ),
                 "revoked": revoked,
                 "status": certificate.status.value,
-                "reason": certificate.revoked_reason if revoked else None,
+                "reason": label,
+                "reason_code": public.value if public else None,
             }
         )
     response.headers.update(PUBLIC_JSON)
@@ -426,6 +443,16 @@ class HistoryRow:
     details: list[tuple[str, str]]
 
 
+def _detail_value(key: str, value: object) -> str:
+    """A recorded value in words: the public reason's code by its label."""
+    if key == "code":
+        try:
+            return RevocationReason(value).label
+        except ValueError:
+            pass
+    return str(value)
+
+
 def _history(certificate: Certificate) -> list[HistoryRow]:
     """The certificate's audit events, labelled by the status they led to."""
     events = db.session.scalars(
@@ -442,7 +469,7 @@ def _history(certificate: Certificate) -> list[HistoryRow]:
         status = after.get("status") or event.action.rsplit(".", 1)[-1]
         label = STATUS_LABELS.get(status) if status in set(CertificateStatus) else None
         details = [
-            (str(DETAIL_KEYS[key]), str(value))
+            (str(DETAIL_KEYS[key]), _detail_value(key, value))
             for key, value in after.items()
             if key in DETAIL_KEYS and value not in (None, "")
         ]
@@ -482,10 +509,15 @@ def certificate_detail(number: str):
 @role_required(Role.ADMIN, Role.HR)
 def revoke(number: str):
     """Admins revoke from the detail page; the bureau's reviewers (hr) from the endorsement
-    pages, which send `next` to return to (they have no detail page: problems are flashed)."""
+    pages, which send `next` to return to (they have no detail page: problems are flashed).
+    Reviewers may revoke only what was submitted to the bureau (the service refuses the rest)."""
     certificate = _certificate(number)
     form = RevokeForm(prefix="revoke")
     reviewer = current_user.role is Role.HR
+    if reviewer and form.code.name not in request.form:
+        # The reviewers' page (templates/endorsement/review.html) offers no choice of public
+        # reason yet: theirs is "other", never the note they typed.
+        form.code.data = RevocationReason.OTHER.value
     back = (
         safe_next(request.form.get("next"), url_for("endorsement.inbox"))
         if reviewer
@@ -500,7 +532,10 @@ def revoke(number: str):
         return _detail(certificate, form, ReissueForm(prefix="reissue"), 422)
     try:
         services.revoke_certificate(
-            certificate.number, form.reason.data, actor=current_user._get_current_object()
+            certificate.number,
+            form.reason.data,
+            actor=current_user._get_current_object(),
+            code=form.code.data,
         )
     except ValidationFailed as exc:
         db.session.rollback()

@@ -3,9 +3,16 @@
 The file speaks for itself first: every issued PDF carries its signed payload as an
 attachment (or, failing that, the QR code's link with number and signature). The signature
 is checked with the published keys (the JWKS), or with this installation's own keys when
-asked to work offline or when the JWKS cannot be fetched. Then, if the register (this
-installation's database) answers, the file's SHA-256 is compared with the issued file's and
-the certificate's status is read: a revoked, rejected or altered certificate is not valid.
+asked to work offline or when the JWKS cannot be fetched. Next the page's text is read
+back and compared, field by field, with the signed fields (certificates/face.py): a genuine
+payload under an edited score or another person's page is refused, naming the field. Then,
+if the register (this installation's database) answers, the file's SHA-256 is compared with
+the issued file's and the certificate's status is read: a revoked, rejected or altered
+certificate is not valid.
+
+Exit codes (Report.exit_code): 0 valid; 1 not valid; 3 the signature and the printed text
+hold but the register could not be asked, so revocation and the original file were not
+checked — a partial answer, said in words, never a 0.
 
 The output is for the person at the counter: a verdict line first, in plain Chinese with
 English key words, then the details. Personal data is masked here too.
@@ -31,11 +38,13 @@ from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy.exc import SQLAlchemyError
 
-from certify.certificates.models import Certificate, CertificateStatus
-from certify.certificates.render import PAYLOAD_NAME
+from certify.certificates.face import FIELD_NAMES, Mismatch, compare_face
+from certify.certificates.models import V1_KEYS, V2_KEYS, Certificate, CertificateStatus
+from certify.certificates.render import PAYLOAD_NAME, payload_type
 from certify.certificates.services import find_certificate
 from certify.certificates.signing import (
     keys_from_jwks,
+    payload_version_of,
     public_keys,
     split_signature_param,
     verify_signature,
@@ -44,10 +53,9 @@ from certify.core.masking import mask_id_number, mask_name
 from certify.extensions import db
 from certify.verification.services import has_control_characters, public_facts
 
-PAYLOAD_TYPE = "certify-certificate-v1"
-MATERIAL_KEYS = frozenset(
-    {"number", "holder", "id_type", "id_number", "trade", "level", "issuer", "issued_on"}
-)
+MATERIAL_KEYS = {1: frozenset(V1_KEYS), 2: frozenset(V2_KEYS)}  # by payload version
+# v2 fields that may be null: no work type, no photo yet, a score not assessed.
+NULLABLE = frozenset({"work_type", "theory", "practical", "photo_sha256"})
 MAX_FILE_BYTES = 50 * 1024 * 1024  # certificates are a few hundred KB
 MAX_JWKS_BYTES = 1024 * 1024
 KEYS_TIMEOUT = 5  # seconds
@@ -57,10 +65,21 @@ VERIFY_PATH = re.compile(r"/v/([^/]+)$")
 
 @dataclass(frozen=True)
 class Report:
-    """What `certificates verify` prints (one line each) and whether it exits 0."""
+    """What `certificates verify` prints (one line each) and how it exits.
+
+    `signature_only`: the signature and the printed text hold, but the register was out of
+    reach; not valid (exit 3), because revocation and the original file were not checked.
+    """
 
     valid: bool
     lines: list[str] = field(default_factory=list)
+    signature_only: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.valid:
+            return 0
+        return 3 if self.signature_only else 1
 
 
 @dataclass(frozen=True)
@@ -70,7 +89,7 @@ class Claim:
     number: str
     key_id: str
     signature: str
-    material: dict[str, str] | None
+    material: dict | None
     source: str
 
 
@@ -132,18 +151,32 @@ def _claim_from_attachment(data: bytes) -> Claim | None:
 
 
 def _claim_from_payload(payload: object) -> Claim | None:
-    if not isinstance(payload, dict) or payload.get("type") != PAYLOAD_TYPE:
+    if not isinstance(payload, dict):
         return None
     material, key_id, signature = (payload.get(k) for k in ("material", "key_id", "signature"))
     if not (
         isinstance(material, dict)
-        and set(material) == MATERIAL_KEYS
-        and all(isinstance(v, str) for v in material.values())
+        and _well_formed(material)
+        and payload.get("type") == payload_type(payload_version_of(material))
         and isinstance(key_id, str)
         and isinstance(signature, str)
     ):
         return None
     return Claim(material["number"], key_id, signature, dict(material), "attachment")
+
+
+def _well_formed(material: dict) -> bool:
+    """Exactly the keys of its version, each a string (or null where v2 allows it)."""
+    version = material.get("payload_version", 1)
+    if version not in MATERIAL_KEYS or isinstance(version, bool):
+        return False
+    if set(material) != MATERIAL_KEYS[version]:
+        return False
+    return all(
+        isinstance(value, str) or (value is None and key in NULLABLE)
+        for key, value in material.items()
+        if key != "payload_version"
+    )
 
 
 def _claim_from_qr(data: bytes) -> Claim | None:
@@ -269,12 +302,33 @@ def _judge(
             False, "无效 INVALID：签名不对。这份证书是伪造的或被改动过，不要相信它。", details
         )
     details.append(f"签名 Signature：正确 OK（密钥 key {claim.key_id}）")
+    details.append(_coverage_line(material))
+    mismatches = compare_face(material, _page_text(data))
+    unreadable = [m for m in mismatches if m.field == "layout"]
+    if mismatches and not unreadable:
+        return _report(False, _mismatch_verdict(mismatches), details + _face_lines(mismatches))
+    if unreadable:
+        details += _face_lines(unreadable)
+        if not (reachable and certificate is not None):
+            return _report(
+                False,
+                "无法核验 UNREADABLE：签名正确，但读不出证书上印的文字，无法确认印的就是签名的"
+                "内容。请以网上查验结果为准。",
+                details + _material_lines(material),
+            )
+    else:
+        details.append("印面文字 Printed text：和签名的内容一致 matches the signed fields。")
     if not reachable:
         details.append("登记库 Register：连不上 unreachable，没有核对撤销状态和文件原件。")
-        return _report(
-            True,
-            "有效 VALID（只核对了签名 signature only）：签名正确，但没能查登记库，请再网上查验。",
-            details + _material_lines(material),
+        return Report(
+            False,
+            [
+                "只核对了签名 SIGNATURE ONLY：签名正确，证书上印的文字和签名一致；但连不上登记库，"
+                "没有核对证书是否已撤销、文件是否原件。这不是完整的查验，请再网上查验。",
+                *details,
+                *_material_lines(material),
+            ],
+            signature_only=True,
         )
     if certificate is None:
         return _report(
@@ -283,6 +337,38 @@ def _judge(
             details + _material_lines(material),
         )
     return _judge_with_register(claim, data, certificate, details)
+
+
+def _page_text(data: bytes) -> str:
+    """The text layer of the one page a certificate has; "" when there is none to read."""
+    try:
+        pages = PdfReader(BytesIO(data)).pages
+        if len(pages) != 1:
+            return ""  # a certificate is one page; a second one is not guessed at
+        return pages[0].extract_text() or ""
+    except Exception:  # pypdf raises many kinds on a damaged file; the verdict says unreadable
+        return ""
+
+
+def _coverage_line(material: dict) -> str:
+    if payload_version_of(material) == 1:
+        return (
+            "签名范围 Signed fields：v1（编号、姓名、证件、职业、等级、评价机构、发证日期；"
+            "成绩和工种不在签名里 scores and type of work are not signed）"
+        )
+    return "签名范围 Signed fields：v2（证书上印的全部内容 every printed field）"
+
+
+def _mismatch_verdict(mismatches: list[Mismatch]) -> str:
+    names = "、".join(FIELD_NAMES.get(m.field, m.field) for m in mismatches)
+    return (
+        f"无效 MISMATCH：证书上印的{names}和签名的内容不一致。"
+        "这份证书被改动过或是拼凑的，不要相信它。"
+    )
+
+
+def _face_lines(mismatches: list[Mismatch]) -> list[str]:
+    return [f"印面文字 Printed text：{m.line()}" for m in mismatches]
 
 
 def _judge_with_register(
@@ -323,13 +409,19 @@ def _judge_with_register(
     return _report(True, "有效 VALID：证书是真的，文件没有被改动，也没有被撤销。", details)
 
 
-def _material_lines(material: dict[str, str]) -> list[str]:
-    return [
+def _material_lines(material: dict) -> list[str]:
+    lines = [
         f"持证人 Holder：{mask_name(material.get('holder', ''))}"
         f"（{material.get('id_type', '')} {mask_id_number(material.get('id_number', ''))}）",
         f"职业 Trade：{material.get('trade', '')} · {material.get('level', '')}",
         f"发证 Issued：{material.get('issued_on', '')} · {material.get('issuer', '')}",
     ]
+    if "theory" in material or "practical" in material:
+        lines.append(
+            f"成绩 Scores：理论知识 theory {material.get('theory') or '—'} · "
+            f"操作技能 practical {material.get('practical') or '—'}"
+        )
+    return lines
 
 
 def _report(valid: bool, verdict: str, details: list[str]) -> Report:

@@ -4,8 +4,9 @@ Employers ask in three ways: they scan the QR code (number + signature), they ty
 number, or they type the holder's name and ID number. Only the first proves that the
 certificate in their hand was issued by us; the other two ask the register alone, and the
 answer says so. Whatever the route, what leaves this module is masked: the name with its
-middle masked and the ID number cut to its first 6 and last 4 characters, so no template
-or JSON encoder can leak more than that by mistake.
+middle masked and the ID number cut to its first 6 and last 4 characters, and a revocation
+gives one of the fixed public reasons, never the office's own note, so no template or JSON
+encoder can leak more than that by mistake.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from certify.certificates.models import Certificate, CertificateStatus
+from certify.certificates.models import Certificate, CertificateStatus, RevocationReason
 from certify.certificates.services import find_certificate
 from certify.certificates.signing import public_keys, split_signature_param, verify_signature
 from certify.core import clock
@@ -56,7 +57,8 @@ class PublicFacts:
     endorsed_by: str | None
     endorsed_on: date | None
     revoked_on: date | None
-    revoked_reason: str | None
+    revoked_reason: str | None  # the label of one fixed public reason, never the office's note
+    revoked_reason_code: str | None
     rejected_reason: str | None
     superseded_by: str | None
 
@@ -97,6 +99,7 @@ class Verification:
             "issuer": facts.issuer if facts else None,
             "revoked_on": _iso(facts.revoked_on) if facts else None,
             "revoked_reason": facts.revoked_reason if facts else None,
+            "revoked_reason_code": facts.revoked_reason_code if facts else None,
             "rejected_reason": facts.rejected_reason if facts else None,
             "superseded_by": facts.superseded_by if facts else None,
         }
@@ -193,6 +196,9 @@ def public_facts(certificate: Certificate) -> PublicFacts:
         sa.select(Certificate.number).where(Certificate.supersedes_id == certificate.id)
     )
     revoked_at = certificate.revoked_at
+    public = certificate.public_revocation
+    if public is not None and certificate.revoked_reason_code is None and successor:
+        public = RevocationReason.CORRECTED  # revoked before the fixed list, as superseded
     return PublicFacts(
         number=certificate.number,
         holder=mask_name(certificate.holder_name),
@@ -206,7 +212,8 @@ def public_facts(certificate: Certificate) -> PublicFacts:
         endorsed_by=certificate.endorsed_by,
         endorsed_on=certificate.endorsed_on,
         revoked_on=clock.local(revoked_at).date() if revoked_at else None,
-        revoked_reason=certificate.revoked_reason,
+        revoked_reason=public.label if public else None,
+        revoked_reason_code=public.value if public else None,
         rejected_reason=certificate.rejected_reason,
         superseded_by=successor,
     )

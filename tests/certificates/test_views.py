@@ -106,12 +106,13 @@ def test_the_holder_downloads_a_credential_that_verifies(client, login, worker, 
 def test_a_revoked_certificate_is_marked_and_has_no_share_or_credential(
     client, login, worker, certificate
 ):
-    services.revoke_certificate(certificate.number, "证件信息有误")
+    services.revoke_certificate(certificate.number, "证件有误，见内部记录", code="issued_in_error")
     db.session.commit()
     login(worker.username, WORKER_PASSWORD)
     _english(client)
     text = client.get("/certificates/mine").get_data(as_text=True)
-    assert "No longer valid" in text and "证件信息有误" in text and "is-revoked" in text
+    assert "No longer valid" in text and "Issued in error" in text and "is-revoked" in text
+    assert "内部记录" not in text  # the office's note is internal
     assert services.verify_url(certificate) not in text
     refused = client.get(f"/certificates/{certificate.number}/credential.json")
     assert refused.status_code == 409 and certificate.number in refused.get_data(as_text=True)
@@ -304,17 +305,35 @@ def test_revoking_needs_a_reason_and_a_tick(client, login, admin, certificate):
     url = f"/certificates/{certificate.number}/revoke"
     no_reason = client.post(url, data={"revoke-reason": " ", "revoke-confirm": "y"})
     assert no_reason.status_code == 422 and "Give a reason." in no_reason.get_data(as_text=True)
-    no_tick = client.post(url, data={"revoke-reason": "作弊"})
+    no_tick = client.post(url, data={"revoke-reason": "作弊", "revoke-code": "other"})
     assert no_tick.status_code == 422
+    no_code = client.post(url, data={"revoke-reason": "作弊", "revoke-confirm": "y"})
+    assert no_code.status_code == 422
+    assert "Choose the reason shown publicly." in no_code.get_data(as_text=True)
+    made_up = client.post(
+        url, data={"revoke-reason": "作弊", "revoke-confirm": "y", "revoke-code": "cheating"}
+    )
+    assert made_up.status_code == 422
     db.session.expire_all()
     assert db.session.get(Certificate, certificate.id).status is CertificateStatus.ISSUED
-    done = client.post(url, data={"revoke-reason": "考试作弊", "revoke-confirm": "y"})
+    done = client.post(
+        url,
+        data={
+            "revoke-reason": "考试作弊",
+            "revoke-confirm": "y",
+            "revoke-code": "improperly_obtained",
+        },
+    )
     assert done.status_code == 302
     (revoked,) = _certificates()
     assert revoked.status is CertificateStatus.REVOKED and revoked.revoked_reason == "考试作弊"
+    assert revoked.revoked_reason_code == "improperly_obtained"
     page = client.get(f"/certificates/{certificate.number}").get_data(as_text=True)
     assert "考试作弊" in page and "boss" in page  # the history names who did it
-    twice = client.post(url, data={"revoke-reason": "再次", "revoke-confirm": "y"})
+    assert "Obtained improperly" in page  # and the office sees the public reason too
+    twice = client.post(
+        url, data={"revoke-reason": "再次", "revoke-confirm": "y", "revoke-code": "other"}
+    )
     assert twice.status_code == 302  # refused with a flash, not a 500
     assert _certificates()[0].revoked_reason == "考试作弊"
 

@@ -148,10 +148,11 @@ def test_revoked_and_superseded_certificates_fail(app, certificate):
     assert result.exit_code == 1
     assert result.output.startswith("已撤销 REVOKED") and new.number in result.output
     assert verify(app, pdf_path(new), "--offline").exit_code == 0
-    revoke_certificate(new.number, "证书作废")
+    revoke_certificate(new.number, "证书作废，张三举报", code="issued_in_error")
     db.session.commit()
     result = verify(app, pdf_path(new), "--offline")
-    assert result.exit_code == 1 and "证书作废" in result.output
+    assert result.exit_code == 1 and "撤销原因 Reason：错误发证" in result.output
+    assert "张三" not in result.output  # the office's note stays internal
 
 
 def test_an_old_certificate_verifies_after_rotation(app, certificate):

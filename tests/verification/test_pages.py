@@ -187,15 +187,23 @@ def test_malformed_signatures_are_invalid_not_errors(client, certificate, sig):
 
 
 def test_a_revoked_certificate_shows_revoked_with_reason_and_date(client, certificate, qr_link):
-    revoke_certificate(certificate.number, "考试作弊，经查属实")
+    revoke_certificate(certificate.number, "考试作弊，经查属实", code="improperly_obtained")
     db.session.commit()
     response = client.get(qr_link)
     assert verdict_of(response) == "revoked"
     html = response.get_data(as_text=True)
-    assert "考试作弊，经查属实" in html and "2026年11月23日" in html
+    assert "违规取得" in html and "2026年11月23日" in html
     body = client.get(qr_link, headers={"Accept": "application/json"}).get_json()
     assert body["verdict"] == "revoked" and body["endorsed"] is False
-    assert body["revoked_reason"] == "考试作弊，经查属实" and body["revoked_on"] == "2026-11-23"
+    assert body["revoked_reason"] == "违规取得" and body["revoked_on"] == "2026-11-23"
+    assert body["revoked_reason_code"] == "improperly_obtained"
+    api = client.get(f"/api/v1/certificates/{certificate.number}/verify").get_json()
+    assert api["revoked_reason"] == "违规取得"
+    english = client.get(f"/v/{certificate.number}?lang=en").get_data(as_text=True)
+    assert "Obtained improperly" in english
+    # The office's own words are internal: not on the page, in the JSON or the API.
+    for text in (html, str(body), str(api), english):
+        assert "考试作弊" not in text
     assert body["holder"]  # a revoked certificate is shown, masked, never "not found"
     # The register-only lookup agrees.
     assert verdict_of(client.get(f"/v/{certificate.number}")) == "revoked"
@@ -206,7 +214,8 @@ def test_a_superseded_certificate_is_revoked_and_names_its_successor(client, cer
     db.session.commit()
     body = client.get(qr_link, headers={"Accept": "application/json"}).get_json()
     assert body["verdict"] == "revoked"
-    assert body["revoked_reason"] == "身份证号录入错误" and body["superseded_by"] == new.number
+    assert body["revoked_reason"] == "信息有误已更正" and body["superseded_by"] == new.number
+    assert body["revoked_reason_code"] == "corrected" and "身份证号" not in str(body)
     html = client.get(qr_link).get_data(as_text=True)
     assert new.number in html
 
