@@ -38,6 +38,14 @@
   const withTimeout = (promise, ms) => Promise.race([Promise.resolve(promise).then(null, report), delay(ms)]);
   const offline = () => navigator.onLine === false; // "true" proves nothing; "false" is reliable
   const pad = (n) => (n < 10 ? "0" : "") + n;
+  // Elapsed time on this page comes from the monotonic clock: the phone's wall clock
+  // (Date.now) can jump at any moment, when the worker changes it, the network corrects it or
+  // the phone wakes with another time, and a jump must not end the exam or stretch it.
+  // performance.now() only counts forward from this page's start, so it is never kept
+  // across a reload.
+  const mono = (typeof performance === "object" && performance && typeof performance.now === "function")
+    ? () => performance.now()
+    : () => Date.now(); // very old browsers only
   const toArray = (list) => Array.prototype.slice.call(list || []);
 
   // --- texts (translated by the server) --------------------------------------------------
@@ -207,10 +215,10 @@
     dialogOpen = true;
     try { return fn(); } catch (err) { return undefined; } finally {
       dialogOpen = false;
-      quietUntil = Date.now() + 1000;
+      quietUntil = mono() + 1000;
     }
   }
-  const inDialog = () => dialogOpen || Date.now() < quietUntil;
+  const inDialog = () => dialogOpen || mono() < quietUntil;
 
   // --- state ------------------------------------------------------------------------------------
 
@@ -223,6 +231,9 @@
   // localStorage is its copy that survives a reload or a dead battery.
   const queue = Object.create(null);
   let lastAt = 0;
+  // `at` only tells two choices of a question apart and orders them, here and after a reload,
+  // which the monotonic clock cannot do (it restarts with the page): wall time, forced to
+  // grow so a clock set back changes nothing. It is never compared with the deadline.
   const nextAt = () => { lastAt = Math.max(Date.now(), lastAt + 1); return lastAt; };
   const validId = (q) => typeof q === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(q);
   const validAnswer = (a) => Array.isArray(a) && a.every((v) => typeof v === "string");
@@ -277,36 +288,41 @@
 
   // --- clock ----------------------------------------------------------------------------------
 
-  // offset = server time - phone time. Measured when the page arrived (the navigation timing's
-  // responseStart, or now), corrected later from the saved_at of saved answers if the phone
-  // clock turns out to be off (e.g. the phone set its clock from the network in the middle of
-  // the exam). saved_at is read from the app's own clock, the one its deadlines are kept by.
-  // Never the HTTP Date header: that is written by whatever answered (the web server, a proxy,
-  // a captive portal) from its own clock; trusting it, a page whose Date disagreed with the
-  // app's clock by more than the time left handed the paper in after the first answer.
-  let offset = 0;
+  // Server time now = the server's time at a known moment + the monotonic time since then.
+  // The moment is when the page arrived (data-server-now; the navigation timing's
+  // responseStart, on the same timeline as performance.now(), or now). It moves when a saved
+  // answer's saved_at shows the estimate is off (the page was cached, or the phone slept:
+  // performance.now() does not advance while a phone sleeps on most systems). saved_at is read
+  // from the app's own clock, the one its deadlines are kept by. Never the phone's wall
+  // clock, which can jump mid-exam (a jump forward handed the paper in early), and never the
+  // HTTP Date header: that is written by whatever answered (the web server, a proxy, a captive
+  // portal) from its own clock; trusting it, a page whose Date disagreed with the app's clock
+  // by more than the time left handed the paper in after the first answer.
+  let baseServer = 0; // ms since the epoch on the server's clock, at...
+  let baseMono = 0; // ...this mono() reading
   (() => {
+    const now = mono();
+    baseMono = now;
     const serverNow = Date.parse(form.getAttribute("data-server-now") || "");
-    if (isNaN(serverNow)) { return; }
-    const now = Date.now();
-    let arrived = now;
+    if (isNaN(serverNow)) { baseServer = Date.now(); return; } // nothing better: read the phone once
+    baseServer = serverNow;
     try {
-      const nav = performance.getEntriesByType("navigation")[0];
-      const candidate = performance.timeOrigin + nav.responseStart;
-      if (nav.responseStart > 0 && candidate <= now && candidate > now - 120000) { arrived = candidate; }
+      const arrived = performance.getEntriesByType("navigation")[0].responseStart;
+      if (arrived > 0 && arrived <= now && arrived > now - 120000) { baseMono = arrived; }
     } catch (err) { /* older browser: the moment the script runs is close enough */ }
-    offset = serverNow - arrived;
   })();
-  const serverTime = () => Date.now() + offset;
+  const serverAt = (monoTime) => baseServer + (monoTime - baseMono);
+  const serverTime = () => serverAt(mono());
   function syncClock(data, started) {
     const raw = data && typeof data.saved_at === "string" ? data.saved_at : "";
     const saved = Date.parse(raw.replace(/(\.\d{3})\d+/, "$1")); // microseconds: not every browser
     if (isNaN(saved)) { return; }
-    const now = Date.now();
-    // The server read its clock between the request leaving and the answer arriving; allow one
-    // second on each side.
-    if (saved < started + offset - 1000 || saved > now + offset + 1000) {
-      offset = saved - (started + now) / 2;
+    const now = mono();
+    // The server read its clock between the request leaving (started, a mono() reading) and
+    // the answer arriving; allow one second on each side.
+    if (saved < serverAt(started) - 1000 || saved > serverAt(now) + 1000) {
+      baseServer = saved;
+      baseMono = (started + now) / 2;
       if (!timeUp) { tick(); }
     }
   }
@@ -345,7 +361,7 @@
         resolve({ status: 0, data: null });
       }, REQUEST_TIMEOUT);
     });
-    const started = Date.now();
+    const started = mono();
     const request = (async () => {
       const init = {
         method,
@@ -579,11 +595,12 @@
     await waitOnline();
     if (stopped || formSent) { return; }
     // Should the server ever show this page again after the deadline, post at most every 15 s.
+    // Server time, not mono(): the mark must mean the same on the next load of the page.
     const last = Number(session.get(AUTO_KEY)) || 0;
-    const wait = last + 15000 - Date.now();
+    const wait = last + 15000 - serverTime();
     if (wait > 0 && wait <= 15000) { await delay(wait); }
     if (stopped || formSent) { return; }
-    session.set(AUTO_KEY, Date.now());
+    session.set(AUTO_KEY, serverTime());
     submitForm();
   }
 
@@ -601,15 +618,16 @@
   // dialog automatically are that fast too: a second click of theirs 1-15 s later hands in.)
   let armedFrom = 0;
   let armedUntil = 0;
+  // (Monotonic: a wall clock set back by an hour would otherwise refuse the hand-in for an hour.)
   function askConfirm(message) {
-    const now = Date.now();
+    const now = mono();
     if (now >= armedFrom && now < armedUntil) { armedUntil = 0; return true; }
     if (now < armedFrom) { return false; } // a double tap is not an answer
     const ok = dialog(() => window.confirm(message));
-    if (!ok && Date.now() - now < 50) {
+    if (!ok && mono() - now < 50) {
       showConnection(message);
-      armedFrom = Date.now() + 1000;
-      armedUntil = Date.now() + 15000;
+      armedFrom = mono() + 1000;
+      armedUntil = mono() + 15000;
     }
     return Boolean(ok);
   }
