@@ -97,7 +97,19 @@ OPENAPI = {
                     "certificate_type": {"enum": ["level", "special", None]},
                     "issuer": {"type": ["string", "null"]},
                     "revoked_on": {"type": ["string", "null"], "format": "date"},
-                    "revoked_reason": {"type": ["string", "null"]},
+                    "revoked_reason": {
+                        "type": ["string", "null"],
+                        "description": "The public reason, from a fixed list (never free text)",
+                    },
+                    "revoked_reason_code": {
+                        "enum": [
+                            "issued_in_error",
+                            "corrected",
+                            "improperly_obtained",
+                            "other",
+                            None,
+                        ]
+                    },
                     "rejected_reason": {"type": ["string", "null"]},
                     "superseded_by": {
                         "type": ["string", "null"],

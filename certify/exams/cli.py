@@ -14,6 +14,7 @@ from certify.core import clock
 from certify.core.cli import fail
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.idcard import normalise_id_number
+from certify.core.masking import mask_id_number
 from certify.exams import services
 from certify.extensions import db
 from certify.results import services as results
@@ -61,6 +62,19 @@ def schedule_command(cohort_id, opens, closes, duration, access_code, departure_
     click.echo(session.id)
 
 
+@exams_cli.command("close")
+@click.argument("session_id", type=int)
+def close_command(session_id: int):
+    """Close the session's window now and hand in every paper still being written."""
+    try:
+        count = services.close_session(services.get_session(session_id))
+    except DomainError as exc:
+        db.session.rollback()
+        fail(exc.message)
+    db.session.commit()
+    click.echo(f"closed; handed in: {count}")
+
+
 @exams_cli.command("expire-overdue")
 def expire_overdue_command():
     """Finalise attempts past their deadline with the answers saved by then."""
@@ -100,10 +114,25 @@ def practical_scores_command(session_id: int, path: Path):
     default=results.DEFAULT_PUBLICITY_DAYS,
     help="Working days of publicity (公示); 0 allows finalising at once.",
 )
-def publish_command(session_id: int, publicity_days: int):
-    """Compute the session's results and start their publicity period."""
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Publish even though workers who sat the theory have no practical score.",
+)
+def publish_command(session_id: int, publicity_days: int, yes: bool):
+    """Compute the session's results and start their publicity period; the last line is the
+    公示 page's public address."""
+    session = services.get_session(session_id)
     try:
-        ends = results.publish_results(services.get_session(session_id), publicity_days)
+        ends = results.publish_results(session, publicity_days, confirm_missing=yes)
+    except results.PracticalScoresMissing as exc:
+        db.session.rollback()
+        click.echo(f"{len(exc.workers)} workers sat the theory but have no practical score:")
+        for worker in exc.workers:
+            click.echo(
+                f"  {worker.name or worker.username}  {mask_id_number(worker.id_number or '')}"
+            )
+        fail("nothing published: enter their practical scores, or publish anyway with --yes")
     except ValidationFailed as exc:
         db.session.rollback()
         fail("\n".join(p.message for p in exc.problems))
@@ -112,6 +141,7 @@ def publish_command(session_id: int, publicity_days: int):
         fail(exc.message)
     db.session.commit()
     click.echo(f"published; publicity ends {clock.local(ends):%Y-%m-%d %H:%M}")
+    click.echo(results.publicity_url(session))
 
 
 @results_cli.command("finalize")

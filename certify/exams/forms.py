@@ -3,7 +3,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateTimeLocalField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
@@ -42,6 +49,8 @@ class PublishForm(FlaskForm):
     publicity_days = IntegerField(
         _l("Working days of publicity"), default=5, validators=[InputRequired(), NumberRange(0, 60)]
     )
+    # Set by the confirm step that lists workers without a practical score.
+    confirm_missing = HiddenField(default="")
     submit = SubmitField(_l("Publish the results"))
 
 

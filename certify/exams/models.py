@@ -233,6 +233,28 @@ RESULT_STATUS_LABELS = {
 }
 
 
+class Outcome(enum.StrEnum):
+    PASSED = "passed"  # 合格: proposed for certification (拟发证)
+    FAILED = "failed"  # 不合格
+    ABSENT = "absent"  # 缺考: never sat
+
+    @property
+    def label(self) -> str:
+        return str(OUTCOME_LABELS[self])
+
+    @property
+    def chinese(self) -> str:
+        """As written in the records the bureau receives, whatever the page's language."""
+        return {"passed": "合格", "failed": "不合格", "absent": "缺考"}[self.value]
+
+
+OUTCOME_LABELS = {
+    Outcome.PASSED: _l("Passed"),
+    Outcome.FAILED: _l("Not passed"),
+    Outcome.ABSENT: _l("Absent"),
+}
+
+
 class Result(db.Model):
     """A worker's outcome of a session: the components and the pass decision."""
 
@@ -267,6 +289,12 @@ class Result(db.Model):
     @property
     def practical(self) -> float | None:
         return None if self.practical_hundredths is None else self.practical_hundredths / 100
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.absent:
+            return Outcome.ABSENT
+        return Outcome.PASSED if self.passed else Outcome.FAILED
 
     def publish(self, at: datetime, ends: datetime) -> None:
         if self.status is not ResultStatus.DRAFT:

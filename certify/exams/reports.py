@@ -74,7 +74,7 @@ def results_xlsx(exam: ExamSession) -> bytes:
                 mask_id_number(result.user.id_number or ""),
                 result.theory,
                 result.practical,
-                "合格" if result.passed else "不合格",
+                result.outcome.chinese,
                 str(result.status.label),
             ],
         )

@@ -611,7 +611,53 @@ def submit_attempt(attempt: Attempt) -> Attempt:
     return attempt
 
 
-def _end(attempt: Attempt, status: AttemptStatus) -> None:
+def close_session(session: ExamSession, actor=None) -> int:
+    """Close the window now (the proctor's 收卷): nobody may start any more, and every paper
+    still being written is handed in with the answers saved so far, each in the audit trail.
+    Returns how many were handed in."""
+    now = clock.now()
+    if now < session.opens_at:
+        raise Conflict(
+            _("This exam has not opened yet. Change its times instead of closing it."),
+            code="not_open_yet",
+        )
+    if session.closes_at <= now and not any(
+        o.closes_at is not None and o.closes_at > now for o in session.overrides
+    ):
+        raise Conflict(_("This exam is closed already."), code="session_closed")
+    before = session.closes_at
+    session.closes_at = max(now, session.opens_at + timedelta(seconds=1))  # closes > opens
+    for override in session.overrides:  # later windows (extra time, re-sits) end too
+        if override.opens_at is not None and override.opens_at > now:
+            override.opens_at = now
+        if override.closes_at is not None and override.closes_at > now:
+            override.closes_at = now
+    db.session.flush()
+    record_event(
+        "exam_session.closed",
+        session,
+        actor=actor,
+        before={"closes_at": before.isoformat()},
+        after={"closes_at": now.isoformat()},
+    )
+    open_ids = db.session.scalars(
+        sa.select(Attempt.id).where(
+            Attempt.session_id == session.id, Attempt.status == AttemptStatus.IN_PROGRESS
+        )
+    ).all()
+    handed_in = 0
+    for attempt_id in open_ids:
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt.deadline <= now:
+            touch(attempt)  # ran out before the close: expired, as it would have been
+        elif _end(attempt, AttemptStatus.SUBMITTED, reason="exam_closed", actor=actor):
+            handed_in += 1
+    return handed_in
+
+
+def _end(attempt: Attempt, status: AttemptStatus, *, reason: str | None = None, actor=None) -> bool:
+    """End and grade the attempt once, whoever else tries at the same moment; True if this
+    call ended it."""
     now = clock.now()
     ended_at = min(now, attempt.deadline) if status is AttemptStatus.EXPIRED else now
     won = db.session.execute(
@@ -623,7 +669,9 @@ def _end(attempt: Attempt, status: AttemptStatus) -> None:
     db.session.refresh(attempt)
     if won:
         grade_attempt(attempt)
-        record_event("attempt.ended", attempt, actor=attempt.user, after={"status": str(status)})
+        after = {"status": str(status), **({"reason": reason} if reason else {})}
+        record_event("attempt.ended", attempt, actor=actor or attempt.user, after=after)
+    return bool(won)
 
 
 def expire_overdue(session_id: int | None = None, limit: int | None = None) -> int:

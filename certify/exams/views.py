@@ -57,7 +57,11 @@ def my_exams():
     rows = services.sessions_for(current_user)
     db.session.commit()
     return render_template(
-        "exams/my_exams.html", rows=rows, now=clock.now(), action_form=ConfirmForm()
+        "exams/my_exams.html",
+        rows=rows,
+        my_results=results.results_of(current_user),
+        now=clock.now(),
+        action_form=ConfirmForm(),
     )
 
 
@@ -217,6 +221,7 @@ def session_page(session_id: int):
         name=name,
         override_form=OverrideForm(),
         locks=services.access_code_locks(exam) if exam.access_code else [],
+        can_close=exam.opens_at <= clock.now() and results.window_still_open(exam, clock.now()),
         action_form=ConfirmForm(),
         now=clock.now(),
     )
@@ -338,12 +343,22 @@ def practical(session_id: int):
 def results_page(session_id: int):
     exam = _staff_session(session_id)
     publish = PublishForm()
+    missing = []
     if current_user.role is Role.ADMIN and publish.validate_on_submit():
         try:
-            ends = results.publish_results(exam, publish.publicity_days.data, actor=current_user)
-        except (ValidationFailed, DomainError) as exc:
+            ends = results.publish_results(
+                exam,
+                publish.publicity_days.data,
+                actor=current_user,
+                confirm_missing=publish.confirm_missing.data == "yes",
+            )
+        except results.PracticalScoresMissing as exc:
             db.session.rollback()
-            flash(getattr(exc, "message", str(exc)), "error")
+            missing = exc.workers  # the confirm step below lists them
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("exams.results_page", session_id=session_id))
         else:
             db.session.commit()
             flash(
@@ -353,7 +368,7 @@ def results_page(session_id: int):
                 ),
                 "success",
             )
-        return redirect(url_for("exams.results_page", session_id=session_id))
+            return redirect(url_for("exams.results_page", session_id=session_id))
     rows = results.session_results(exam)
     if not rows or all(r.status is ResultStatus.DRAFT for r in rows):
         rows = results.compute_results(exam)
@@ -363,9 +378,31 @@ def results_page(session_id: int):
         exam=exam,
         rows=rows,
         publish=publish,
+        missing=missing,
+        still_open=results.window_still_open(exam, clock.now()),
+        publicity_url=results.publicity_url(exam) if exam.publicity_token else None,
         objection=ObjectionForm(),
         action_form=ConfirmForm(),
     )
+
+
+@bp.post("/exams/sessions/<int:session_id>/close")
+@role_required(Role.ADMIN, Role.TRAINER)
+def close(session_id: int):
+    """收卷: the window closes now and every paper still open is handed in."""
+    exam = _staff_session(session_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form expired. Reload the page and send it again."), "error")
+        return redirect(url_for("exams.session_page", session_id=session_id))
+    try:
+        count = services.close_session(exam, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The exam is closed; %(n)d papers were handed in.", n=count), "success")
+    return redirect(url_for("exams.session_page", session_id=session_id))
 
 
 @bp.post("/exams/sessions/<int:session_id>/finalize")
@@ -404,12 +441,15 @@ def objection(result_id: int):
 
 @bp.get("/publicity/<token>")
 def publicity(token: str):
-    """公示: public, masked, reachable only through the address the office hands out."""
+    """公示: public, masked, only those proposed for certification, reachable only through
+    the address the office hands out, and only for its period and a short grace."""
     exam = db.session.scalar(sa.select(ExamSession).where(ExamSession.publicity_token == token))
     if exam is None:
         abort(404)
-    rows = [r for r in results.session_results(exam) if r.status is not ResultStatus.DRAFT]
-    return render_template("exams/publicity.html", exam=exam, rows=rows)
+    shown = results.publicity_for(exam)
+    if shown.gone:
+        return render_template("exams/publicity_gone.html", exam=exam, shown=shown), 410
+    return render_template("exams/publicity.html", exam=exam, shown=shown)
 
 
 @bp.get("/exams/sessions/<int:session_id>/report")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from certify.accounts.models import Role, User
@@ -32,6 +33,30 @@ from certify.exams.services import touch
 from certify.extensions import db
 
 DEFAULT_PUBLICITY_DAYS = 5
+# Working days the 公示 page stays readable after the period, for late objections; then 410.
+DEFAULT_PUBLICITY_GRACE_DAYS = 5
+
+
+class ExamStillOpen(Conflict):
+    code = "exam_running"
+
+
+class PracticalScoresMissing(Conflict):
+    """Workers who sat the theory have no practical score: publishing would fail them."""
+
+    code = "practical_scores_missing"
+
+    def __init__(self, workers: list[User]):
+        self.workers = workers
+        names = "、".join(w.name or w.username for w in workers)
+        super().__init__(
+            _(
+                "%(n)d workers sat the theory but have no practical score: %(names)s. "
+                "Publishing now marks them not passed. Enter their scores first, or confirm.",
+                n=len(workers),
+                names=names,
+            )
+        )
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
@@ -227,7 +252,9 @@ def compute_results(session: ExamSession) -> list[Result]:
         practical_avg = round(sum(scores) / len(scores)) if scores else None
         result.theory_hundredths = theory if trade.assesses_theory else None
         result.practical_hundredths = practical_avg if trade.assesses_practical else None
-        passed = True
+        # 缺考: never started the theory (or, where there is none, never scored in practice).
+        result.absent = attempt is None if trade.assesses_theory else not scores
+        passed = not result.absent
         if trade.assesses_theory:
             passed &= theory is not None and theory >= trade.theory_pass_mark * 100
         if trade.assesses_practical:
@@ -238,10 +265,35 @@ def compute_results(session: ExamSession) -> list[Result]:
     return results
 
 
+def window_still_open(session: ExamSession, now: datetime) -> bool:
+    """The session, or a worker's own later window (extra time, a re-sit), is still open."""
+    if session.closes_at > now:
+        return True
+    return any(o.closes_at is not None and o.closes_at > now for o in session.overrides)
+
+
+def missing_practical_scores(session: ExamSession, results: list[Result]) -> list[User]:
+    """Who sat the theory but has no practical score yet (absentees need none)."""
+    trade = session.cohort.trade
+    if not trade.assesses_practical:
+        return []
+    return [
+        r.user
+        for r in results
+        if r.status is ResultStatus.DRAFT and not r.absent and r.practical_hundredths is None
+    ]
+
+
 def publish_results(
-    session: ExamSession, publicity_days: int = DEFAULT_PUBLICITY_DAYS, actor=None
+    session: ExamSession,
+    publicity_days: int = DEFAULT_PUBLICITY_DAYS,
+    actor=None,
+    *,
+    confirm_missing: bool = False,
 ) -> datetime:
-    """Start the publicity period (公示); refuses while an attempt is still running."""
+    """Start the publicity period (公示). Refused while the exam can still be sat (results
+    would be final before everyone had their chance), and, unless confirmed, while workers
+    who sat the theory still have no practical score."""
     if not 0 <= publicity_days <= 60:
         raise ValidationFailed(
             [Problem("publicity_days", _("Publicity lasts 0 to 60 working days."))]
@@ -257,13 +309,21 @@ def publish_results(
         )
     )
     if running:
-        raise Conflict(
-            _("%(n)d workers are still taking the exam.", n=running), code="exam_running"
+        raise ExamStillOpen(_("%(n)d workers are still taking the exam.", n=running))
+    if window_still_open(session, now):
+        raise ExamStillOpen(
+            _(
+                "The exam is still open for sitting. Publish after it closes, or close it now "
+                "on the exam's page (flask exams close)."
+            )
         )
     results = compute_results(session)
     drafts = [r for r in results if r.status is ResultStatus.DRAFT]
     if not drafts:
         raise Conflict(_("There are no draft results to publish."), code="nothing_to_publish")
+    missing = missing_practical_scores(session, drafts)
+    if missing and not confirm_missing:
+        raise PracticalScoresMissing(missing)
     ends = add_working_days(now, publicity_days)
     if session.publicity_token is None:
         session.publicity_token = secrets.token_urlsafe(16)
@@ -276,10 +336,46 @@ def publish_results(
         after={
             "results": len(drafts),
             "passed": sum(r.passed for r in drafts),
+            "absent": sum(r.absent for r in drafts),
+            "without_practical": [w.id for w in missing],
             "publicity_ends_at": ends.isoformat(),
         },
     )
     return ends
+
+
+# --- 公示 -------------------------------------------------------------------------------
+
+
+@dataclass
+class Publicity:
+    """What the public 公示 page may show: those proposed for certification, nobody else."""
+
+    session: ExamSession
+    proposed: list[Result]
+    ends_at: datetime | None
+    gone: bool
+
+
+def publicity_for(session: ExamSession, grace_days: int | None = None) -> Publicity:
+    """The 公示 of a published session. Personal results are nobody else's business: only
+    those who passed are listed, without scores; after the period and a grace for late
+    objections (PUBLICITY_GRACE_DAYS working days) the page is gone."""
+    if grace_days is None:
+        grace_days = int(
+            current_app.config.get("PUBLICITY_GRACE_DAYS", DEFAULT_PUBLICITY_GRACE_DAYS)
+        )
+    published = [r for r in session_results(session) if r.status is not ResultStatus.DRAFT]
+    ends = max((r.publicity_ends_at for r in published if r.publicity_ends_at), default=None)
+    gone = ends is not None and clock.now() >= add_working_days(ends, grace_days)
+    proposed = [r for r in published if r.passed and not r.absent]
+    return Publicity(session, proposed, ends, gone)
+
+
+def publicity_url(session: ExamSession) -> str:
+    """The 公示 page's public address, as handed to the workers."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/publicity/{session.publicity_token}"
 
 
 def finalize_results(session: ExamSession, actor=None) -> int:
@@ -320,5 +416,17 @@ def session_results(session: ExamSession) -> list[Result]:
             .join(User, User.id == Result.user_id)
             .where(Result.session_id == session.id)
             .order_by(User.name)
+        )
+    )
+
+
+def results_of(worker: User) -> list[Result]:
+    """The worker's own published and final results, 缺考 included, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Result)
+            .join(ExamSession, ExamSession.id == Result.session_id)
+            .where(Result.user_id == worker.id, Result.status != ResultStatus.DRAFT)
+            .order_by(ExamSession.opens_at.desc())
         )
     )

@@ -29,6 +29,7 @@ def final_pass(exam, worker, trade, frozen_clock):
     services.submit_attempt(attempt)
     examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
     results.record_practical_score(exam, worker, examiner, 82)
+    services.close_session(exam)  # 收卷: results wait for the exam
     results.publish_results(exam, 0)
     frozen_clock.advance(minutes=1)
     results.finalize_results(exam)
@@ -51,6 +52,7 @@ def pass_everyone(cohort, exam, trade, frozen_clock, more: int) -> list:
             services.save_answer(attempt, item.position, list(item.version.correct))
         services.submit_attempt(attempt)
         results.record_practical_score(exam, person, examiner, 82)
+    services.close_session(exam)  # 收卷: results wait for the exam
     results.publish_results(exam, 0)
     frozen_clock.advance(minutes=1)
     results.finalize_results(exam)

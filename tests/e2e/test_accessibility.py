@@ -123,6 +123,7 @@ def certificate(exam, worker, trade, frozen_clock):
     services.submit_attempt(attempt)
     examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
     results.record_practical_score(exam, worker, examiner, 82)
+    services.close_session(exam)  # 收卷: results wait for the exam
     results.publish_results(exam, 0)
     frozen_clock.advance(minutes=1)
     results.finalize_results(exam)

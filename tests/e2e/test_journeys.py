@@ -524,8 +524,17 @@ def open_the_exam(journey: Journey, page: Page) -> None:
 
 def admin_publishes_and_finalises_the_results(journey: Journey, page: Page) -> None:
     open_the_exam(journey, page)
+    # 收卷: results wait for the exam, so the office closes it once the hall is done.
+    asked = journey.confirm(page, page.get_by_role("button", name=zh("Close the exam now")))
+    assert asked == zh(
+        "Close the exam now? Nobody can start any more, and every paper still being written is "
+        "handed in with the answers saved so far."
+    )
+    shows(page, zh("The exam is closed; %(n)d papers were handed in.", n=0))
     page.get_by_role("main").get_by_role("link", name=starts(zh("Results"))).click()
     expect(page.get_by_text(zh("%(n)d of %(m)d passed.", n=1, m=3))).to_be_visible()
+    # The two who never came are 缺考, not 不合格.
+    expect(page.get_by_text(zh("%(n)d absent (缺考).", n=2))).to_be_visible()
     page.get_by_label(zh("Working days of publicity")).fill("0")  # 0: may be final at once
     page.get_by_role("button", name=zh("Publish the results")).click()
     expect(page.get_by_role("link", name=re.compile("publicity"))).to_be_visible()

@@ -78,12 +78,12 @@ def test_results_reach_the_worker_only_after_publication(app, client, worker, ex
     db.session.commit()
     staff = api("GET", f"/attempts/{paper['attempt_id']}/result", bearer=staff_token)
     assert staff.status_code == 200 and staff.get_json()["max_score"] == 100
-    assert (
-        app.test_cli_runner()
-        .invoke(args=["results", "publish", str(exam.id), "--publicity-days", "0"])
-        .exit_code
-        == 0
-    )
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["exams", "close", str(exam.id)]).exit_code == 0
+    publish = ["results", "publish", str(exam.id), "--publicity-days", "0"]
+    refused = runner.invoke(args=publish)  # no practical score yet: names the worker
+    assert refused.exit_code == 1 and worker.name in refused.output
+    assert runner.invoke(args=[*publish, "--yes"]).exit_code == 0
     body = api("GET", f"/attempts/{paper['attempt_id']}/result").get_json()
     assert set(body) == {"score", "max_score", "passed", "by_area"} and body["by_area"]
 

@@ -53,6 +53,7 @@ def test_publicity_then_final_with_objections(app, exam, worker, trade, frozen_c
     _sit(exam, worker)
     examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
     results.record_practical_score(exam, worker, examiner, 75)
+    services.close_session(exam)  # 收卷: results wait for the exam
     ends = results.publish_results(exam, 5)
     db.session.commit()
     (result,) = results.session_results(exam)

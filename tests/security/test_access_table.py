@@ -15,8 +15,9 @@ reviewer's (hr) audit export.
 Empty forms are posted, so most POSTs end in "the form has problems"; what matters is who
 gets that far. Calls that delete things run last (access.LAST).
 
-The classmate has not started the open exam, so every /learn/ page of its trade answers 423
-(nothing that shows answers is open during one's own exam: tests/training/test_exam_lock.py).
+The exam is closed (the owner's result is final, and results wait for the exam to close), so
+the classmate who never started gets 409 from the API's start: tests/training/test_exam_lock.py
+covers /learn/ during an open exam.
 """
 
 # ruff: noqa: E501
@@ -51,7 +52,7 @@ TABLE = {
     "POST /api/v1/auth/token":                                                         "login login login login login login login login login",
     "GET /api/v1/certificates/<number>/verify":                                        "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "GET /api/v1/exams":                                                               "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "POST /api/v1/exams/<int:session_id>/attempts":                                    "login ok    ok    403   403   403   403   403   403",
+    "POST /api/v1/exams/<int:session_id>/attempts":                                    "login ok    4xx   403   403   403   403   403   403",
     "GET /api/v1/openapi.json":                                                        "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "GET /audit/":                                                                     "login 403   403   403   403   403   403   ok    ok",
     "GET /audit/export.<fmt>":                                                         "login 403   403   403   403   403   403   ok    ok",
@@ -135,6 +136,7 @@ TABLE = {
     "POST /exams/results/<int:result_id>/objection":                                   "login 403   403   403   403   403   403   ok    403",
     "GET /exams/sessions/<int:session_id>":                                            "login 403   403   ok    403   ok    403   ok    403",
     "POST /exams/sessions/<int:session_id>/access-code-locks/<int:user_id>/lift":      "login 403   403   ok    403   ok    403   ok    403",
+    "POST /exams/sessions/<int:session_id>/close":                                     "login 403   403   ok    403   403   403   ok    403",
     "POST /exams/sessions/<int:session_id>/finalize":                                  "login 403   403   403   403   403   403   ok    403",
     "POST /exams/sessions/<int:session_id>/override":                                  "login 403   403   ok    403   403   403   ok    403",
     "GET /exams/sessions/<int:session_id>/practical":                                  "login 403   403   403   403   ok    403   ok    403",
@@ -152,17 +154,17 @@ TABLE = {
     "POST /jobs/audit-export":                                                         "login 403   403   403   403   403   403   ok    ok",
     "POST /language/<lang>":                                                           "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "GET /learn/":                                                                     "login ok    ok    ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/materials":                                                     "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/mock":                                                          "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "POST /learn/<code>/mock/<int:blueprint_id>/start":                                "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/practice":                                                      "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "POST /learn/<code>/practice/<int:question_id>":                                   "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "GET /learn/<code>/wrong-book":                                                    "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "POST /learn/<code>/wrong-book/<int:question_id>/mastered":                        "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "GET /learn/materials/<int:material_id>":                                          "login ok    4xx   ok    ok    ok    ok    ok    ok",
-    "GET /learn/mock/<int:attempt_id>":                                                "login ok    4xx   404   404   404   404   404   404",
-    "POST /learn/mock/<int:attempt_id>":                                               "login ok    4xx   404   404   404   404   404   404",
-    "GET /learn/mock/<int:attempt_id>/result":                                         "login ok    4xx   404   404   404   404   404   404",
+    "GET /learn/<code>/materials":                                                     "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "GET /learn/<code>/mock":                                                          "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "POST /learn/<code>/mock/<int:blueprint_id>/start":                                "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "GET /learn/<code>/practice":                                                      "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "POST /learn/<code>/practice/<int:question_id>":                                   "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "GET /learn/<code>/wrong-book":                                                    "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "POST /learn/<code>/wrong-book/<int:question_id>/mastered":                        "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "GET /learn/materials/<int:material_id>":                                          "login ok    ok    ok    ok    ok    ok    ok    ok",
+    "GET /learn/mock/<int:attempt_id>":                                                "login ok    404   404   404   404   404   404   404",
+    "POST /learn/mock/<int:attempt_id>":                                               "login ok    404   404   404   404   404   404   404",
+    "GET /learn/mock/<int:attempt_id>/result":                                         "login ok    404   404   404   404   404   404   404",
     "GET /login":                                                                      "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "POST /login":                                                                     "ok    ok    ok    ok    ok    ok    ok    ok    ok",
     "POST /logout":                                                                    "login login login login login login login login login",
