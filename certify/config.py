@@ -44,6 +44,8 @@ class Settings:
     # Trusted reverse-proxy hops (werkzeug's ProxyFix): 0 trusts no X-Forwarded-* header.
     proxy_fix_x_for: int = 0
     proxy_fix_x_proto: int = 0
+    # Working days the public 公示 page stays readable after its period (late objections).
+    publicity_grace_days: int = 5
     issuer: dict[str, str] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -70,6 +72,7 @@ class Settings:
             "LOGIN_RATE_LIMIT": self.login_rate_limit,
             "PROXY_FIX_X_FOR": self.proxy_fix_x_for,
             "PROXY_FIX_X_PROTO": self.proxy_fix_x_proto,
+            "PUBLICITY_GRACE_DAYS": self.publicity_grace_days,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,
             # Redis down must not lock people out: count in memory until it is back.
@@ -221,6 +224,13 @@ def _hop_count(env_vars: dict[str, str], name: str) -> int:
     return int(raw)
 
 
+def _working_days(env_vars: dict[str, str], name: str, default: int) -> int:
+    raw = env_vars.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) > 60:
+        raise ConfigError(f"{name}={raw!r} is not a number of working days (0 to 60).")
+    return int(raw)
+
+
 def load_settings(
     environ: dict[str, str] | None = None, instance_path: Path | None = None
 ) -> Settings:
@@ -259,6 +269,7 @@ def load_settings(
         instance_path=instance,
         proxy_fix_x_for=_hop_count(env_vars, "PROXY_FIX_X_FOR"),
         proxy_fix_x_proto=_hop_count(env_vars, "PROXY_FIX_X_PROTO"),
+        publicity_grace_days=_working_days(env_vars, "PUBLICITY_GRACE_DAYS", 5),
         issuer={key: env_vars[key] for key in ISSUER_SETTINGS if env_vars.get(key)},
         extra={key: env_vars[key] for key in MAIL_SETTINGS if env_vars.get(key)},
     )

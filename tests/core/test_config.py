@@ -237,3 +237,11 @@ def test_gunicorn_says_the_address_once_and_refuses_production_without_it(monkey
     hooks["on_starting"](server)
     (line,) = server.log.lines
     assert line == f"Certificates, QR codes, slips and share links carry {PUBLIC} (BASE_URL)"
+
+
+def test_the_publicity_grace_comes_from_the_environment(tmp_path):
+    settings = load_settings({"CERTIFY_ENV": "testing", "PUBLICITY_GRACE_DAYS": "7"}, tmp_path)
+    assert settings.flask_mapping()["PUBLICITY_GRACE_DAYS"] == 7
+    assert load_settings({"CERTIFY_ENV": "testing"}, tmp_path).publicity_grace_days == 5
+    with pytest.raises(ConfigError, match="PUBLICITY_GRACE_DAYS"):
+        load_settings({"CERTIFY_ENV": "testing", "PUBLICITY_GRACE_DAYS": "soon"}, tmp_path)
