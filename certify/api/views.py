@@ -14,6 +14,7 @@ from certify.accounts.models import Role
 from certify.accounts.services import LoginFailed, authenticate
 from certify.api.openapi import OPENAPI
 from certify.cohorts.services import can_manage
+from certify.core import clock
 from certify.core.errors import DomainError
 from certify.exams import services
 from certify.exams.autosave import save_answer_quickly
@@ -254,7 +255,10 @@ def events(attempt_id: int):
         at = None
     auto = services.record_proctor_event(attempt, str(body.get("kind", "")), at)
     db.session.commit()
-    return jsonify(departures=attempt.departures, auto_submitted=auto)
+    # saved_at: the server's clock, so a phone waking from sleep corrects its timer at once.
+    return jsonify(
+        departures=attempt.departures, auto_submitted=auto, saved_at=clock.now().isoformat()
+    )
 
 
 def _oversees(user, session) -> bool:

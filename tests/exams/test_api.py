@@ -88,10 +88,15 @@ def test_results_reach_the_worker_only_after_publication(app, client, worker, ex
     assert set(body) == {"score", "max_score", "passed", "by_area"} and body["by_area"]
 
 
-def test_departure_events(worker, exam, api):
+def test_departure_events(worker, exam, api, frozen_clock):
     paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
     body = api("POST", f"/attempts/{paper['attempt_id']}/events", {"kind": "hidden"}).get_json()
-    assert body == {"departures": 1, "auto_submitted": False}
+    # saved_at is the server's clock: a phone waking from sleep corrects its timer with it.
+    assert body == {
+        "departures": 1,
+        "auto_submitted": False,
+        "saved_at": frozen_clock.now().isoformat(),
+    }
     assert (
         api("POST", f"/attempts/{paper['attempt_id']}/events", {"kind": "dance"}).status_code == 422
     )
