@@ -73,6 +73,26 @@ def upgrade():
         batch_op.add_column(sa.Column('absent', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     # ### end Alembic commands ###
+    mark_absentees(op.get_bind())
+
+
+def mark_absentees(connection) -> int:
+    """Results recorded before 缺考 existed: who never started a theory exam was absent, not
+    failed (tests/exams/test_publication.py runs this on a real database)."""
+    return connection.execute(
+        sa.text(
+            """
+            UPDATE results SET absent = :yes
+             WHERE NOT EXISTS (SELECT 1 FROM attempts a
+                                WHERE a.session_id = results.session_id
+                                  AND a.user_id = results.user_id)
+               AND EXISTS (SELECT 1 FROM exam_sessions s
+                             JOIN cohorts c ON c.id = s.cohort_id
+                             JOIN trades t ON t.id = c.trade_id
+                            WHERE s.id = results.session_id AND t.assesses_theory = :yes)
+            """
+        ).bindparams(yes=True)
+    ).rowcount
 
 
 def downgrade():

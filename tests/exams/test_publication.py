@@ -206,3 +206,27 @@ def test_the_publicity_page_lists_only_those_proposed_then_goes(
     gone = client.get(path)
     assert gone.status_code == 410 and "公示已结束" in gone.get_data(as_text=True)
     assert passer.id_number[-4:] not in gone.get_data(as_text=True)
+
+
+def test_the_migration_marks_earlier_absentees(exam, hall, frozen_clock):
+    """Results recorded before 缺考 existed: the migration tells absentees from failures."""
+    import importlib.util
+
+    from certify import PROJECT_ROOT
+    from certify.exams.models import Result
+
+    services.close_session(exam)
+    results.compute_results(exam)
+    db.session.execute(sa.update(Result).values(absent=False))  # as the old code left them
+    db.session.commit()
+    path = (
+        PROJECT_ROOT / "migrations/versions/d90817ef76a1_trust_exam_only_questions_access_code_.py"
+    )
+    spec = importlib.util.spec_from_file_location("trust_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.mark_absentees(db.session.connection()) == 1
+    db.session.commit()
+    db.session.expire_all()
+    absent = {r.user_id for r in results.session_results(exam) if r.absent}
+    assert absent == {hall["absentee"].id}
