@@ -114,3 +114,26 @@ def exam(cohort, worker, frozen_clock):
     )
     db.session.commit()
     return session
+
+
+@pytest.fixture
+def hall(cohort, worker, exam, trade, frozen_clock):
+    """Three workers: one passes, one fails, one never starts (缺考)."""
+    from certify.exams import services
+    from certify.results import services as results
+
+    report = enrol_roster(cohort, "more.csv", roster_csv(roster_rows(2, start=700)))
+    db.session.commit()
+    assert report.saved and report.enrolled == 2, report.problems
+    failer, absentee = [e.user for e in cohort.enrolments if e.user_id != worker.id]
+    examiner = make_user(Role.EXAMINER, username="ex1", trades=(trade.code,))
+    for person, right in ((worker, True), (failer, False)):
+        attempt = services.start_attempt(exam, person)
+        for item in attempt.items:
+            services.save_answer(
+                attempt, item.position, list(item.version.correct) if right else []
+            )
+        services.submit_attempt(attempt)
+        results.record_practical_score(exam, person, examiner, 85)
+    db.session.commit()
+    return {"passer": worker, "failer": failer, "absentee": absentee, "examiner": examiner}

@@ -243,7 +243,17 @@ def session_certificates(session: ExamSession) -> list[Certificate]:
 def enrolments_for(certificates: list[Certificate]) -> dict[int, Enrolment]:
     """Certificate id → the holder's enrolment in the class that sat the exam (花名册 fields)."""
     by_result = {c.result_id: c.id for c in certificates}
-    if not by_result:
+    found = _enrolments_by_result(list(by_result))
+    return {by_result[result_id]: enrolment for result_id, enrolment in found.items()}
+
+
+def result_enrolments(results: list[Result]) -> dict[int, Enrolment]:
+    """Result id → the worker's enrolment in the class that sat the exam (花名册 fields)."""
+    return _enrolments_by_result([r.id for r in results])
+
+
+def _enrolments_by_result(result_ids: list[int]) -> dict[int, Enrolment]:
+    if not result_ids:
         return {}
     rows = db.session.execute(
         sa.select(Result.id, Enrolment)
@@ -254,9 +264,9 @@ def enrolments_for(certificates: list[Certificate]) -> dict[int, Enrolment]:
                 Enrolment.cohort_id == ExamSession.cohort_id, Enrolment.user_id == Result.user_id
             ),
         )
-        .where(Result.id.in_(by_result))
+        .where(Result.id.in_(result_ids))
     )
-    return {by_result[result_id]: enrolment for result_id, enrolment in rows}
+    return {result_id: enrolment for result_id, enrolment in rows}
 
 
 def read_pdf(certificate: Certificate) -> bytes:

@@ -22,8 +22,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from certify.audit.anchor import Anchor
+from certify.catalog.models import level_label
 from certify.certificates.models import Certificate
-from certify.certificates.services import enrolments_for, read_pdf
+from certify.certificates.services import enrolments_for, read_pdf, result_enrolments
 from certify.certificates.signing import (
     b64url,
     keys_from_jwks,
@@ -32,6 +33,7 @@ from certify.certificates.signing import (
 )
 from certify.core import clock
 from certify.core.spreadsheets import append_row
+from certify.exams.models import Result
 
 MANIFEST = "manifest.json"
 ROSTER = "评价结果汇总表.xlsx"
@@ -79,8 +81,9 @@ def build_package(
     issuer: str,
     certificates: list[Certificate],
     audit_head: dict[str, Any] | None = None,
+    not_proposed: list[Result] = (),
 ) -> Package:
-    files: dict[str, bytes] = {ROSTER: roster_workbook(certificates)}
+    files: dict[str, bytes] = {ROSTER: roster_workbook(certificates, not_proposed)}
     for certificate in certificates:
         files[f"certificates/{certificate.number}.pdf"] = read_pdf(certificate)
     manifest = {
@@ -184,8 +187,10 @@ def check_package(data: bytes, jwks: dict) -> list[str]:
     return problems
 
 
-def roster_workbook(certificates: list[Certificate]) -> bytes:
-    """评价结果汇总表 / 花名册 with the Zhejiang registration fields, scores and numbers."""
+def roster_workbook(certificates: list[Certificate], not_proposed: list[Result] = ()) -> bytes:
+    """评价结果汇总表 / 花名册 with the Zhejiang registration fields, scores and numbers: the
+    certificates first, then everyone else of their exams as 不合格 or 缺考 (never mixed up:
+    an absentee has no scores)."""
     enrolments = enrolments_for(certificates)
     book = Workbook()
     sheet = book.active
@@ -212,6 +217,30 @@ def roster_workbook(certificates: list[Certificate]) -> bytes:
                 "合格",
                 c.number,
                 c.issued_on.isoformat(),
+            ],
+        )
+    others = result_enrolments(not_proposed)
+    for index, r in enumerate(not_proposed, start=len(certificates) + 1):
+        e = others.get(r.id)
+        cohort = r.session.cohort
+        append_row(
+            sheet,
+            [
+                index,
+                r.user.name,
+                getattr(e, "id_type", None) or "居民身份证",
+                r.user.id_number or "",
+                getattr(e, "gender", None) or "",
+                getattr(e, "ethnicity", None) or "",
+                getattr(e, "education", None) or "",
+                getattr(e, "employer", None) or "",
+                cohort.trade.name,
+                level_label(cohort.level) if cohort.level else "专项职业能力",
+                "" if r.absent or r.theory is None else r.theory,
+                "" if r.absent or r.practical is None else r.practical,
+                r.outcome.chinese,
+                "",
+                "",
             ],
         )
     for column, width in zip(

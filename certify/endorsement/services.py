@@ -31,7 +31,7 @@ from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
 from certify.endorsement.package import build_package
-from certify.exams.models import ExamSession, Result
+from certify.exams.models import ExamSession, Result, ResultStatus
 from certify.extensions import db
 from certify.notifications.services import notify, notify_role
 from certify.results.services import add_working_days
@@ -72,6 +72,28 @@ def certificates_by_number(numbers: Iterable[str]) -> list[Certificate]:
             ]
         )
     return found
+
+
+def not_proposed(certificates: list[Certificate]) -> list[Result]:
+    """Everyone of the certificates' exams who failed or was absent: the bureau's 评价结果汇总表
+    accounts for every candidate, and tells 不合格 from 缺考."""
+    session_ids = db.session.scalars(
+        sa.select(Result.session_id)
+        .where(Result.id.in_([c.result_id for c in certificates]))
+        .distinct()
+    ).all()
+    return list(
+        db.session.scalars(
+            sa.select(Result)
+            .join(User, User.id == Result.user_id)
+            .where(
+                Result.session_id.in_(session_ids),
+                Result.passed.is_(False),
+                Result.status != ResultStatus.DRAFT,
+            )
+            .order_by(Result.session_id, Result.absent, User.name)
+        )
+    )
 
 
 def submit_batch(
@@ -130,7 +152,9 @@ def submit_batch(
     head = anchor.to_json() if anchor else None
     if anchor is not None:
         batch.audit_head_id, batch.audit_head_hash = anchor.head.id, anchor.head.hash
-    package = build_package(reference, Issuer.configured().name, certificates, head)
+    package = build_package(
+        reference, Issuer.configured().name, certificates, head, not_proposed(certificates)
+    )
     batch.package_path = store_once(Path("batches"), reference, ".zip", package.data)
     batch.package_sha256 = package.sha256
     batch.manifest_key_id, batch.manifest_signature = package.key_id, package.signature
