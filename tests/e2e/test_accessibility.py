@@ -147,6 +147,10 @@ def test_login_and_exam_pages_have_no_serious_problems(live_url, axe_page, open_
     page.goto(f"{live_url}/exams/attempt/{open_attempt.id}")
     page.wait_for_selector("#exam-form[data-exam-enhanced]")
     assert_accessible(page, "exam")
+    page.goto(f"{live_url}/learn/{TRADE}/practice")  # closed while the exam is open
+    assert_accessible(page, "practice closed during the exam")
+    services.submit_attempt(open_attempt)  # handed in: practice opens again
+    db.session.commit()
     page.goto(f"{live_url}/learn/{TRADE}/practice")
     page.locator(".answer label").first.click()
     page.locator("form button.primary").click()
