@@ -44,7 +44,7 @@ def test_the_exam_page_form_is_limited_the_same_way(client, login, exam, worker,
     page = client.post(
         f"/exams/{exam.id}/start", data={"access_code": CODE}, follow_redirects=True
     ).get_data(as_text=True)
-    assert "访问码输错次数太多" in page
+    assert "入场码输错次数太多" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 0
 
 
@@ -56,7 +56,7 @@ def test_the_proctor_sees_the_lock_and_lifts_it(
         api("POST", f"/exams/{exam.id}/attempts", {"access_code": f"WRONG{n}"})
     login(trainer.username)
     board = client.get(f"/exams/sessions/{exam.id}").get_data(as_text=True)
-    assert "访问码输错被锁定" in board and worker.name in board
+    assert "入场码输错被锁定" in board and worker.name in board
     lifted = client.post(f"/exams/sessions/{exam.id}/access-code-locks/{worker.id}/lift")
     assert lifted.status_code == 302
     assert api("POST", f"/exams/{exam.id}/attempts", {"access_code": CODE}).status_code == 200
