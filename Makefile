@@ -90,7 +90,7 @@ format: setup
 	$(BIN)/ruff format certify tests
 
 translations-update: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.*' --no-location --sort-output \
 	  -o certify/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i certify/translations/messages.pot -d certify/translations \
 	  --no-fuzzy-matching --width 100 >/dev/null
