@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
+    _register_transactions(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_error_handlers(app)
@@ -51,6 +52,12 @@ def _trust_proxies(app: Flask) -> None:
     x_proto = int(app.config.get("PROXY_FIX_X_PROTO") or 0)
     if x_for or x_proto:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0)
+
+
+def _register_transactions(app: Flask) -> None:
+    from certify.core.transactions import init_transactions
+
+    init_transactions(app)
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -27,6 +27,7 @@ from certify.core import clock
 from certify.core.auth import LOGIN_KEY, role_required
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import page_number, show_problems
+from certify.core.transactions import writes_on_read
 from certify.exams import board, reports, services
 from certify.exams.forms import (
     ObjectionForm,
@@ -100,6 +101,7 @@ def _page_token() -> str:
 
 
 @bp.route("/exams/attempt/<int:attempt_id>", methods=["GET", "POST"])
+@writes_on_read("hands in the paper whose time is up; issues the page's API token")
 @role_required(Role.WORKER)
 def attempt_page(attempt_id: int):
     attempt = services.attempt_for(current_user, attempt_id)
@@ -146,6 +148,7 @@ def attempt_page(attempt_id: int):
 
 
 @bp.get("/exams/attempt/<int:attempt_id>/done")
+@writes_on_read("hands in the paper whose time is up")
 @role_required(Role.WORKER)
 def done(attempt_id: int):
     attempt = services.attempt_for(current_user, attempt_id)
@@ -204,6 +207,7 @@ def schedule(cohort_id: int):
 
 
 @bp.get("/exams/sessions/<int:session_id>")
+@writes_on_read("hands in up to FINALISE_PER_VIEW papers whose time is up")
 @role_required(*STAFF)
 def session_page(session_id: int):
     exam = _staff_session(session_id)
@@ -339,6 +343,7 @@ def practical(session_id: int):
 
 
 @bp.route("/exams/sessions/<int:session_id>/results", methods=["GET", "POST"])
+@writes_on_read("keeps the draft results it computes")
 @role_required(Role.ADMIN, Role.TRAINER, Role.EXAMINER)
 def results_page(session_id: int):
     exam = _staff_session(session_id)

@@ -18,6 +18,7 @@ from certify.core.auth import role_required
 from certify.core.errors import DomainError, NotFound
 from certify.core.forms import safe_next
 from certify.core.security import PRIVATE
+from certify.core.transactions import writes_on_read
 from certify.core.views import wants_json
 from certify.extensions import db
 from certify.jobs import kinds, services
@@ -64,6 +65,7 @@ def job_list():
 
 
 @bp.get("/<int:job_id>")
+@writes_on_read("fails a job the queue lost, so it can be retried")
 @role_required()
 def job_status(job_id: int):
     try:
@@ -77,6 +79,7 @@ def job_status(job_id: int):
 
 
 @bp.get("/<int:job_id>/view")
+@writes_on_read("fails a job the queue lost, so it can be retried")
 @role_required()
 def job_page(job_id: int):
     job = services.reconcile_job(services.visible_job(job_id, current_user))

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from certify.core.auth import role_required
 from certify.core.forms import page_number
+from certify.core.transactions import writes_on_read
 from certify.extensions import db
 from certify.notifications import mail, services
 from certify.notifications.messages import render_text
@@ -52,6 +53,7 @@ def index():
 
 
 @bp.get("/<int:notification_id>/open")
+@writes_on_read("following a notification marks it read")
 @role_required()
 def open_notification(notification_id: int):
     """Following a notification marks it read, then goes where it points: only ever to a
