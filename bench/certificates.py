@@ -14,7 +14,7 @@ What it does, in order (bench/README.md explains the figures):
 3. Renders the bare page (bench/bare_page.html: A4 landscape, a little Latin text) and the
    warm-up certificates alternately, --samples times each, through the same render_pdf:
    render_ratio is the certificate's mean over the bare page's mean.
-4. Issues the other N certificates as `flask certificates issue` does (iter_issue_session,
+4. Issues the other N certificates as `flask certificates issue` does (issue_pending_certificates,
    one commit per certificate): numbering, signing, rendering, storing and committing, timed
    one by one, with the resident set size (/proc/self/statm) before and after.
 5. Checks what was stored: every PDF against its recorded SHA-256, and one rare-name PDF's
@@ -345,7 +345,8 @@ def issue_batch(app, session_id: int, expected: int) -> Batch:
                 stack.enter_context(watch)
             began = last = time.perf_counter()
             cpu = time.process_time()
-            for certificate in services.iter_issue_session(session):
+            for outcome in services.issue_pending_certificates(session):
+                certificate = outcome.certificate
                 committing = time.perf_counter()
                 db.session.commit()  # each certificate stands on its own
                 now = time.perf_counter()

@@ -22,7 +22,7 @@ from certify.core import clock
 from certify.core.auth import LOGIN_KEY, role_required
 from certify.core.errors import ValidationFailed
 from certify.core.forms import safe_next, show_problems
-from certify.extensions import db
+from certify.core.transactions import keep_changes
 
 bp = Blueprint("accounts", __name__)
 
@@ -39,11 +39,10 @@ def login():
                 form.login.data, form.password.data, throttle.client_address()
             )
         except services.LoginFailed as exc:
-            db.session.commit()  # keep the failed-attempt count and any lockout
+            keep_changes()  # the failed-attempt count and any lockout
             form.password.errors = [exc.message]
             return render_template("accounts/login.html", form=form), exc.status
         login = sessions.start_login_session(user)
-        db.session.commit()
         session.clear()
         session[LOGIN_KEY] = login.key
         login_user(user)
@@ -59,7 +58,6 @@ def login():
 def logout():
     lang = session.get("lang")
     sessions.end_login_session(session.get(LOGIN_KEY))
-    db.session.commit()
     logout_user()
     session.clear()
     if lang:
@@ -83,7 +81,6 @@ def change_password():
         except ValidationFailed as exc:
             show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("Your new password is saved."), "success")
             return redirect(safe_next(form.next.data, url_for("core.index")))
     return render_template("accounts/change_password.html", form=form)
@@ -136,7 +133,6 @@ def user_create():
         except ValidationFailed as exc:
             show_problems(form, exc)
         else:
-            db.session.commit()
             return render_template("accounts/initial_password.html", user=user, password=password)
     return render_template("accounts/user_form.html", form=form, user=None)
 
@@ -159,7 +155,6 @@ def user_edit(user_id: int):
             except ValidationFailed as exc:
                 show_problems(form, exc)
             else:
-                db.session.commit()
                 flash(_("The account is saved."), "success")
                 return redirect(url_for("accounts.user_list"))
     return render_template("accounts/user_form.html", form=form, user=user)
@@ -173,7 +168,6 @@ def user_reset_password(user_id: int):
         flash(_("The form expired. Reload the page and send it again."), "error")
         return redirect(url_for("accounts.user_list"))
     password = services.reset_password(user)
-    db.session.commit()
     return render_template("accounts/initial_password.html", user=user, password=password)
 
 
@@ -183,6 +177,5 @@ def user_unlock(user_id: int):
     user = services.get_user(user_id)
     if ConfirmForm().validate_on_submit():
         services.unlock_user(user)
-        db.session.commit()
         flash(_("%(name)s can log in again.", name=user.display_name), "success")
     return redirect(url_for("accounts.user_list"))

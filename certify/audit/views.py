@@ -58,7 +58,6 @@ def _cursor(name: str) -> int | None:
 def trail():
     form, filters = _filters()
     page = services.trail_page(filters, before=_cursor("before"), after=_cursor("after"))
-    db.session.commit()
     return render_template(
         "audit/trail.html",
         form=form,

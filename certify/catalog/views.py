@@ -10,7 +10,8 @@ from certify.catalog.forms import AreasForm, RenameAreaForm, TradeForm
 from certify.catalog.models import CertificateType, KnowledgeArea
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, NotFound, ValidationFailed
-from certify.core.forms import show_problems
+from certify.core.forms import flash_refusal, show_problems
+from certify.core.transactions import discard_changes
 from certify.extensions import db
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -70,10 +71,8 @@ def trade_create():
             for path in _area_paths(form.areas.data):
                 services.ensure_area_path(trade, path)
         except ValidationFailed as exc:
-            db.session.rollback()
             show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("The trade %(name)s is saved.", name=trade.name), "success")
             return redirect(url_for("catalog.trade_detail", code=trade.code))
     elif not form.is_submitted():
@@ -94,10 +93,8 @@ def trade_edit(code: str):
         try:
             services.update_trade(trade, _trade_data(form))
         except ValidationFailed as exc:
-            db.session.rollback()
             show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("The trade %(name)s is saved.", name=trade.name), "success")
             return redirect(url_for("catalog.trade_detail", code=trade.code))
     return render_template("catalog/trade_form.html", form=form, trade=trade)
@@ -111,10 +108,8 @@ def trade_delete(code: str):
     try:
         services.delete_trade(trade)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return redirect(url_for("catalog.trade_detail", code=code))
-    db.session.commit()
     flash(_("The trade is deleted."), "success")
     return redirect(url_for("catalog.trade_list"))
 
@@ -129,11 +124,10 @@ def area_add(code: str):
             for path in _area_paths(form.paths.data):
                 services.ensure_area_path(trade, path)
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard_changes()
             for problem in exc.problems:
                 flash(problem.message, "error")
         else:
-            db.session.commit()
             flash(_("The knowledge areas are saved."), "success")
     else:
         for errors in form.errors.values():
@@ -158,11 +152,10 @@ def area_rename(area_id: int):
         try:
             services.rename_knowledge_area(area, form.name.data)
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard_changes()
             for problem in exc.problems:
                 flash(problem.message, "error")
         else:
-            db.session.commit()
             flash(_("Renamed."), "success")
     return redirect(url_for("catalog.trade_detail", code=area.trade.code))
 
@@ -176,9 +169,7 @@ def area_delete(area_id: int):
     try:
         services.delete_knowledge_area(area)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         flash(_("The knowledge area is deleted."), "success")
     return redirect(url_for("catalog.trade_detail", code=code))

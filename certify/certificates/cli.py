@@ -32,13 +32,14 @@ def issue_command(session_id: int) -> None:
     if session is None:
         fail(f"There is no exam session {session_id}.")
     count = 0
-    try:
-        for certificate in services.iter_issue_session(session):
-            db.session.commit()  # each certificate stands on its own
-            click.echo(f"{certificate.number}\t{services.pdf_path(certificate)}")
-            count += 1
-    except DomainError as exc:
-        _domain_failure(exc)
+    for outcome in services.issue_pending_certificates(session):
+        if outcome.certificate is None:
+            if outcome.code == "already_issued":
+                continue  # another issuer got there first
+            fail("; ".join(outcome.named_problems))
+        db.session.commit()  # each certificate stands on its own
+        click.echo(f"{outcome.certificate.number}\t{services.pdf_path(outcome.certificate)}")
+        count += 1
     click.echo(f"{count} certificate(s) issued.", err=True)
 
 

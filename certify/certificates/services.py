@@ -34,7 +34,14 @@ from certify.certificates.render import render_certificate_pdf
 from certify.certificates.signing import sign_material, signature_param
 from certify.cohorts.models import Enrolment
 from certify.core import clock
-from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from certify.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Problem,
+    ValidationFailed,
+)
 from certify.exams.models import ExamSession, Result, ResultStatus
 from certify.extensions import db
 
@@ -293,15 +300,50 @@ def read_pdf(certificate: Certificate) -> bytes:
     return data
 
 
-def iter_issue_session(session: ExamSession, actor: User | None = None) -> Iterator[Certificate]:
-    """Issue for every eligible result, one at a time (the caller commits as it goes)."""
+@dataclass(frozen=True)
+class IssueOutcome:
+    """What issuing did for one result: a certificate, or why not (`code`, `problems`)."""
+
+    result: Result
+    certificate: Certificate | None = None
+    code: str | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def named_problems(self) -> list[str]:
+        name = self.result.user.name or self.result.user.username
+        return [f"{name}: {problem}" for problem in self.problems]
+
+
+def issue_pending_certificates(
+    session: ExamSession, actor: User | None = None, limit: int | None = None
+) -> Iterator[IssueOutcome]:
+    """Issue for the session's eligible results, each in its own savepoint, and say how each
+    went; the one loop behind the issue job, the office's page and `certificates issue`.
+
+    One person's problem (no ID number on record) rolls back only that certificate and the
+    rest go on; a result another issuer got first reads `already_issued`; without a signing
+    key it stops after saying so once. The caller commits: the job and the CLI after each
+    certificate, a page once at the end of its request. `limit` counts certificates issued.
+    """
+    issued = 0
     for result in eligible_results(session):
+        if limit is not None and issued >= limit:
+            return
         try:
-            yield issue_certificate(result, actor)
-        except Conflict as exc:
-            if exc.code != "already_issued":
-                raise
-            db.session.rollback()  # another issuer got there first
+            with db.session.begin_nested():
+                certificate = issue_certificate(result, actor)
+        except ValidationFailed as exc:
+            yield IssueOutcome(
+                result, code=exc.code, problems=tuple(p.message for p in exc.problems)
+            )
+        except DomainError as exc:
+            yield IssueOutcome(result, code=exc.code, problems=(exc.message,))
+            if exc.code == "no_signing_key":
+                return  # the same for everyone
+        else:
+            issued += 1
+            yield IssueOutcome(result, certificate)
 
 
 def _checked_reason(reason: str) -> str:

@@ -45,9 +45,10 @@ from certify.certificates.models import (
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from certify.core.forms import page_number, safe_next, show_problems
+from certify.core.forms import flash_refusal, page_number, safe_next, show_problems
 from certify.core.pdf import qr_data_uri
 from certify.core.security import PRIVATE
+from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession, Result
 from certify.exams.services import get_session
 from certify.extensions import db
@@ -221,40 +222,15 @@ def credential_status(number: str):
 
 
 def _issue_some(exam: ExamSession, limit: int) -> tuple[list[str], list[str]]:
-    """Issue up to `limit` certificates, committing after each one.
-
-    Returns the new numbers and the problems; a result that fails is skipped for the rest
-    of this request, so one worker without an ID number does not stop the others.
-    """
+    """Issue up to `limit` certificates in this request; the new numbers and the problems."""
     numbers: list[str] = []
     problems: list[str] = []
-    skipped: set[int] = set()
     actor = current_user._get_current_object()
-    while len(numbers) < limit:
-        pending = [r for r in services.eligible_results(exam) if r.id not in skipped]
-        if not pending:
-            db.session.rollback()
-            break
-        result = pending[0]
-        name = result.user.name or result.user.username
-        try:
-            certificate = services.issue_certificate(result, actor)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            skipped.add(result.id)
-            problems.extend(f"{name}: {p.message}" for p in exc.problems)
-        except DomainError as exc:
-            db.session.rollback()
-            skipped.add(result.id)
-            if exc.code == "already_issued":
-                continue  # another run issued it a moment ago
-            problems.append(f"{name}: {exc.message}")
-            if exc.code == "no_signing_key":
-                break  # the same for everyone: say it once
-        else:
-            number = certificate.number
-            db.session.commit()
-            numbers.append(number)
+    for outcome in services.issue_pending_certificates(exam, actor, limit=limit):
+        if outcome.certificate is not None:
+            numbers.append(outcome.certificate.number)
+        elif outcome.code != "already_issued":  # another run issued it a moment ago
+            problems.extend(outcome.named_problems)
     return numbers, problems
 
 
@@ -290,7 +266,7 @@ def issue_all(session_id: int):
         try:
             jobs.start_job(ISSUE_JOB, {"session_id": exam.id}, current_user._get_current_object())
         except jobs.QueueUnavailable:
-            db.session.rollback()
+            discard_changes()
             flash(
                 _(
                     "The background queue is not available, so certificates are issued here, "
@@ -538,7 +514,7 @@ def revoke(number: str):
             code=form.code.data,
         )
     except ValidationFailed as exc:
-        db.session.rollback()
+        discard_changes()
         if reviewer:
             for problem in exc.problems:
                 flash(problem.message, "error")
@@ -546,10 +522,8 @@ def revoke(number: str):
         show_problems(form, exc)
         return _detail(certificate, form, ReissueForm(prefix="reissue"), 422)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
     return redirect(back)
 
@@ -564,14 +538,11 @@ def reissue(number: str):
     try:
         new = services.reissue_certificate(certificate, form.reason.data, actor=current_user)
     except ValidationFailed as exc:
-        db.session.rollback()
         show_problems(form, exc)
         return _detail(certificate, RevokeForm(prefix="revoke"), form, 422)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return redirect(url_for("certificates.certificate_detail", number=certificate.number))
-    db.session.commit()
     flash(
         _(
             "Certificate %(new)s is issued and replaces %(old)s, which is now revoked.",

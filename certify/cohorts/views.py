@@ -40,8 +40,9 @@ from certify.cohorts.slips import render_login_slips
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import show_problems
+from certify.core.forms import flash_refusal, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
+from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.training import services as training
@@ -125,10 +126,8 @@ def create():
                 actor=current_user,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("The class is created. Now import its roster."), "success")
             return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     return render_template("cohorts/form.html", form=form, cohort=None)
@@ -159,10 +158,8 @@ def edit(cohort_id: int):
                 actor=current_user,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("The class is saved."), "success")
             return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     return render_template("cohorts/form.html", form=form, cohort=cohort)
@@ -195,10 +192,8 @@ def advance(cohort_id: int):
     try:
         services.advance_cohort(cohort, actor=current_user)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         flash(_("The class is now: %(status)s.", status=cohort.status.label), "success")
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
 
@@ -214,10 +209,10 @@ def add_session(cohort_id: int):
         try:
             services.add_session(cohort, starts, ends, form.place.data, form.topic.data)
         except ValidationFailed as exc:
+            discard_changes()
             for problem in exc.problems:
                 flash(problem.message, "error")
         else:
-            db.session.commit()
             flash(_("The session is on the schedule."), "success")
     else:
         for errors in form.errors.values():
@@ -234,7 +229,6 @@ def delete_session(cohort_id: int, session_id: int):
     if session is None or session.cohort_id != cohort.id:
         abort(404)
     cohort.sessions.remove(session)
-    db.session.commit()
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id) + "#schedule")
 
 
@@ -280,7 +274,6 @@ def roster_confirm(cohort_id: int):
         return render_template(
             "cohorts/roster_preview.html", cohort=cohort, report=report, confirm=None
         )
-    db.session.commit()
     discard_upload(UPLOAD_KIND, form.token.data)
     flash(
         _(
@@ -362,10 +355,8 @@ def materials(cohort_id: int):
                     actor=current_user,
                 )
         except ValidationFailed as exc:
-            db.session.rollback()
             show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("The material is added."), "success")
             return redirect(url_for("cohorts.materials", cohort_id=cohort_id))
     items = db.session.scalars(
@@ -389,7 +380,6 @@ def delete_material(cohort_id: int, material_id: int):
     if material.cohort_id is None and current_user.role is not Role.ADMIN:
         abort(403)  # trade-wide materials belong to the office
     training.delete_material(material, actor=current_user)
-    db.session.commit()
     flash(_("The material is deleted."), "success")
     return redirect(url_for("cohorts.materials", cohort_id=cohort_id))
 
@@ -406,10 +396,8 @@ def rules():
                 trade, level, form.min_years.data, form.note.data or "", actor=current_user
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("The rule is saved. New roster imports are checked against it."), "success")
             return redirect(url_for("cohorts.rules"))
     existing = db.session.scalars(

@@ -8,10 +8,13 @@ from urllib.parse import unquote, urlsplit
 from flask import flash, request, url_for
 from flask_wtf import FlaskForm
 
-from certify.core.errors import ValidationFailed
+from certify.core.errors import DomainError, ValidationFailed
+from certify.core.transactions import discard_changes
 
 
 def show_problems(form: FlaskForm, exc: ValidationFailed) -> None:
+    """The form is shown again with each problem on its field: nothing of it is saved."""
+    discard_changes()
     for problem in exc.problems:
         field = getattr(form, problem.field, None)
         if field is not None and hasattr(field, "errors"):
@@ -20,6 +23,12 @@ def show_problems(form: FlaskForm, exc: ValidationFailed) -> None:
             field.errors.append(problem.message)
         else:
             flash(problem.message, "error")
+
+
+def flash_refusal(exc: DomainError) -> None:
+    """A refused action: nothing of it is saved, and the next page says why."""
+    discard_changes()
+    flash(exc.message, "error")
 
 
 # Control characters (tab, CR, LF …) and backslashes: browsers drop the first and read the

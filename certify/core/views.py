@@ -58,7 +58,6 @@ def set_language(lang: str):
         session["lang"] = lang
         if current_user.is_authenticated:
             set_locale(current_user, lang)
-            db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("core.index")))
 
 

@@ -14,7 +14,7 @@ from certify.banks.importer import import_bank
 from certify.banks.models import ExamBlueprint, Question
 from certify.catalog.models import Trade
 from certify.catalog.services import TradeData, create_trade, ensure_area_path
-from certify.certificates.services import iter_issue_session
+from certify.certificates.services import issue_pending_certificates
 from certify.certificates.signing import init_keys
 from certify.cohorts.models import Cohort, Enrolment
 from certify.cohorts.services import CohortData, create_cohort
@@ -146,8 +146,9 @@ def _load_past_class(report: dict[str, list[str]]) -> None:
     with clock.travel(exam_day + timedelta(days=12)):
         finalize_results(session)
     with clock.travel(exam_day + timedelta(days=13)):
-        for certificate in iter_issue_session(session):
-            report["created"].append(f"certificate {certificate.number}")
+        for outcome in issue_pending_certificates(session):
+            if outcome.certificate is not None:
+                report["created"].append(f"certificate {outcome.certificate.number}")
     report["created"].append(f"class {cohort.name}")
 
 

@@ -24,7 +24,7 @@ from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
-from certify.core.forms import page_number, show_problems
+from certify.core.forms import flash_refusal, page_number, show_problems
 from certify.core.security import PRIVATE
 from certify.endorsement import deadlines, services
 from certify.endorsement.forms import EndorseForm, RejectForm, SubmitBatchForm
@@ -196,14 +196,11 @@ def submit():
             try:
                 batch = _submit_chosen(form, _candidates(exam, corrected))
             except ValidationFailed as exc:
-                db.session.rollback()
                 show_problems(form, exc)
             except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+                flash_refusal(exc)
                 status = exc.status
             else:
-                db.session.commit()
                 flash(
                     _(
                         "Batch %(ref)s is submitted to the bureau (certificates: %(n)d).",
@@ -372,14 +369,11 @@ def endorse(batch_id: int):
     try:
         decided = services.decide_batch(batch, current_user._get_current_object(), decisions)
     except ValidationFailed as exc:
-        db.session.rollback()
         show_problems(form, exc)
         return _batch_page(batch, endorse_form=form, status=422)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return _batch_page(batch, status=exc.status)
-    db.session.commit()
     flash(_("Certificates endorsed: %(n)d.", n=len(decided)), "success")
     return redirect(url_for("endorsement.batch_page", batch_id=batch.id))
 
@@ -396,14 +390,11 @@ def reject(batch_id: int, number: str):
     try:
         services.decide_batch(batch, current_user._get_current_object(), decisions)
     except ValidationFailed as exc:
-        db.session.rollback()
         show_problems(form, exc)
         return _batch_page(batch, reject_forms={item.id: form}, status=422)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return _batch_page(batch, status=exc.status)
-    db.session.commit()
     flash(
         _(
             "Certificate %(number)s is rejected. The office is told the reason.",

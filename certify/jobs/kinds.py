@@ -93,31 +93,20 @@ def issue_certificates(job: Job, actor: User | None) -> dict[str, Any]:
     exam = db.session.get(ExamSession, job.params["session_id"])
     if exam is None:
         raise JobFailed(_("The exam session no longer exists."))
-    pending = certificates.eligible_results(exam)
     total = certificates.count_final_passes(exam)
-    done = total - len(pending)
+    done = total - len(certificates.eligible_results(exam))
     report(job, done, total)
     db.session.commit()
     numbers: list[str] = []
     problems: list[str] = []
-    for result in pending:
-        name = result.user.name or result.user.username
-        try:
-            certificate = certificates.issue_certificate(result, actor)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            problems.extend(f"{name}: {p.message}" for p in exc.problems)
+    for outcome in certificates.issue_pending_certificates(exam, actor):
+        if outcome.code == "no_signing_key":
+            raise JobFailed(outcome.problems[0])
+        if outcome.certificate is None and outcome.code != "already_issued":
+            problems.extend(outcome.named_problems)
             continue
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.code == "already_issued":  # another run got there first
-                done += 1
-                continue
-            if exc.code == "no_signing_key":
-                raise JobFailed(exc.message) from exc  # the same for everyone
-            problems.append(f"{name}: {exc.message}")
-            continue
-        numbers.append(certificate.number)
+        if outcome.certificate is not None:
+            numbers.append(outcome.certificate.number)
         done += 1
         report(job, done, total)
         db.session.commit()

@@ -16,7 +16,7 @@ from flask_login import current_user
 from certify.accounts.models import Role
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, NotFound
-from certify.core.forms import safe_next
+from certify.core.forms import flash_refusal, safe_next
 from certify.core.security import PRIVATE
 from certify.core.transactions import writes_on_read
 from certify.core.views import wants_json
@@ -135,8 +135,7 @@ def start_audit_export():
     try:
         job = services.start_job("audit_export", params, current_user._get_current_object())
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         args = {key: value for key, value in params.items() if value and key in AUDIT_FILTERS}
         return redirect(url_for("audit.trail", **args))
     return redirect(url_for("jobs.job_page", job_id=job.id))

@@ -61,7 +61,6 @@ def open_notification(notification_id: int):
     notification = services.open_notification(current_user, notification_id)
     if notification is None:
         abort(404)
-    db.session.commit()
     if services.is_local_link(notification.link):
         return redirect(notification.link)
     if notification.link:
@@ -73,7 +72,6 @@ def open_notification(notification_id: int):
 @role_required()
 def read_all():
     services.mark_read(current_user, "all")
-    db.session.commit()
     flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
 

@@ -14,7 +14,8 @@ from certify.catalog.services import get_trade
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import safe_next
+from certify.core.forms import flash_refusal, safe_next
+from certify.core.transactions import discard_changes
 from certify.exams.services import exam_locks
 from certify.extensions import db
 from certify.training import services
@@ -135,9 +136,9 @@ def practice_answer(code: str, question_id: int):
     try:
         feedback = services.answer_practice(current_user, question, request.form.getlist("answer"))
     except ValidationFailed as exc:
+        discard_changes()
         flash(exc.problems[0].message, "error")
         return redirect(url_for("training.practice", code=code, mode=mode, area=area_id, i=index))
-    db.session.commit()
     total = len(_ids(trade, mode, area))
     return render_template(
         "training/practice.html",
@@ -174,9 +175,8 @@ def mastered(code: str, question_id: int):
     try:
         services.mark_mastered(current_user, question_id)
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         flash(_("Marked as mastered. It leaves your wrong-answer book."), "success")
     return redirect(safe_next(request.form.get("next"), url_for("training.wrong_book", code=code)))
 
@@ -230,7 +230,7 @@ def mock_start(code: str, blueprint_id: int):
     try:
         attempt = services.start_mock(current_user, blueprint)
     except DomainError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(
             exc.message
             if exc.code != "bank_too_small"
@@ -238,7 +238,6 @@ def mock_start(code: str, blueprint_id: int):
             "error",
         )
         return redirect(url_for("training.mock_list", code=code))
-    db.session.commit()
     return redirect(url_for("training.mock", attempt_id=attempt.id))
 
 
@@ -256,18 +255,15 @@ def mock(attempt_id: int):
     attempt = services.get_mock(current_user, attempt_id)
     services.expire_mock_if_due(attempt)
     if attempt.finished:
-        db.session.commit()
         return redirect(url_for("training.mock_result", attempt_id=attempt.id))
     if request.method == "POST":
         answers = _answers_from_form()
         if request.form.get("action") == "save":
             with contextlib.suppress(DomainError):  # past its time: the next page grades it
                 services.save_mock_answers(attempt, answers)
-            db.session.commit()
             flash(_("Your answers are saved. You can go on later."), "success")
             return redirect(url_for("training.mock", attempt_id=attempt.id))
         services.submit_mock(attempt, answers)
-        db.session.commit()
         return redirect(url_for("training.mock_result", attempt_id=attempt.id))
     remaining = max(0, int((attempt.deadline - clock.now()).total_seconds()))
     return render_template(
@@ -283,7 +279,6 @@ def mock(attempt_id: int):
 def mock_result(attempt_id: int):
     attempt = services.get_mock(current_user, attempt_id)
     services.expire_mock_if_due(attempt)
-    db.session.commit()
     if not attempt.finished:
         return redirect(url_for("training.mock", attempt_id=attempt.id))
     return render_template(

@@ -9,7 +9,7 @@ from certify.accounts.models import Role
 from certify.audit.chain import verify_chain
 from certify.audit.models import AuditEvent
 from certify.certificates.models import CertificateStatus
-from certify.certificates.services import iter_issue_session
+from certify.certificates.services import issue_pending_certificates
 from certify.certificates.signing import init_keys, signature_param
 from certify.cohorts.models import Enrolment
 from certify.cohorts.services import enrol_roster
@@ -52,7 +52,7 @@ def test_a_class_of_156_is_endorsed_and_every_qr_check_shows_it(cohort, frozen_c
     reviewer = make_user(Role.HR, username="hr1")
     db.session.commit()
 
-    certificates = list(iter_issue_session(session, admin))
+    certificates = [o.certificate for o in issue_pending_certificates(session, admin)]
     db.session.commit()
     assert len(certificates) == PILOT_CLASS
     assert len({c.number for c in certificates}) == PILOT_CLASS
