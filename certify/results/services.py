@@ -6,7 +6,7 @@ import csv
 import io
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, Problem, ValidationFailed
 from certify.core.idcard import normalise_id_number
+from certify.core.workdays import add_working_days
 from certify.exams.models import (
     Attempt,
     AttemptStatus,
@@ -57,24 +58,6 @@ class PracticalScoresMissing(Conflict):
                 names=names,
             )
         )
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """The moment `days` working days (Mon–Fri, Wenzhou time) after start; 0 is now.
-
-    Public holidays are not known here: the office can give more days when the period
-    spans one (see --publicity-days).
-    """
-    if days <= 0:
-        return start
-    local = clock.local(start)
-    moment = local
-    added = 0
-    while added < days:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5:
-            added += 1
-    return moment.astimezone(start.tzinfo)
 
 
 # --- practical scores -----------------------------------------------------------------
