@@ -6,8 +6,8 @@ within SUBMISSION_DEADLINE_WORKING_DAYS (default 5) more. The bureau reviews a b
 review_due_at. Office deadlines are whole days: a deadline falls at the end of its local
 (Wenzhou) day, so "due today" never turns "late" at lunchtime.
 
-Working days are Monday to Friday, as in results.services.add_working_days; public holidays
-are not known here (raise the limits in the config when a period spans one).
+Working days are China's, as in certify.core.workdays: Monday to Friday less the public
+holidays, plus the weekend days worked in their place (调休).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from sqlalchemy.orm import selectinload
 
 from certify.certificates.models import Certificate, CertificateStatus
 from certify.core import clock
+from certify.core.workdays import add_working_days, working_days_between
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
 from certify.exams.models import ExamSession, Result, ResultStatus
 from certify.extensions import db
-from certify.results.services import add_working_days
 
 DEFAULT_RESULTS_DAYS = 10
 DEFAULT_SUBMISSION_DAYS = 5
@@ -63,18 +63,6 @@ FLAGGED = frozenset({DeadlineState.LATE, DeadlineState.DUE_SOON})
 
 
 # --- counting working days -------------------------------------------------------------
-
-
-def _weekdays_up_to(day: date) -> int:
-    """Mon–Fri days from 0001-01-01 (a Monday) to day, inclusive."""
-    n = day.toordinal()
-    return 5 * (n // 7) + min(n % 7, 5)
-
-
-def working_days_between(start: date | datetime, end: date | datetime) -> int:
-    """Working days after start's local day, up to and including end's; negative when end
-    comes first. Friday to Monday is 1; Saturday to Sunday is 0."""
-    return _weekdays_up_to(_local_day(end)) - _weekdays_up_to(_local_day(start))
 
 
 def _local_day(moment: date | datetime) -> date:
