@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import base58
+import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
@@ -107,17 +107,16 @@ def _stable_id(*parts: object) -> str:
 
 
 def canonical_json(value: Any) -> bytes:
-    """JCS (RFC 8785) for the documents we produce.
+    """JCS, the JSON Canonicalization Scheme of RFC 8785, by the rfc8785 library.
 
-    ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` in UTF-8 equals
-    JCS when every key is ASCII (so code-point order equals UTF-16 order) and there are no
-    floating-point numbers (ES6 number formatting differs from Python's for some floats).
-    Our credentials hold strings, booleans, lists and objects only: scores are strings, as
-    OB 3.0 ``Result.value`` wants them.
+    For what we sign (ASCII keys; strings, booleans, lists and objects: scores are strings,
+    as OB 3.0 ``Result.value`` wants them) this is byte for byte the sorted, compact UTF-8
+    ``json.dumps`` the credentials were first signed with. It differs where JCS does: keys
+    ordered by UTF-16 code units, not code points, and numbers spelled as ECMAScript does.
+    A value JCS cannot spell (a lone surrogate, NaN, an integer beyond 2**53, a key that is
+    not a string) raises rfc8785.CanonicalizationError, a ValueError.
     """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return rfc8785.dumps(value)
 
 
 def multibase_b58(data: bytes) -> str:
