@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
 from certify.audit.services import record_event
@@ -44,15 +45,6 @@ class QuestionEdit:
     source: str = ""
 
 
-@dataclass
-class QuestionPage:
-    items: list[Question]
-    total: int
-    page: int
-    pages: int
-    counts: Counter[str] = field(default_factory=Counter)
-
-
 def _current_join():
     return sa.and_(
         QuestionVersion.question_id == Question.id, QuestionVersion.number == Question.version
@@ -68,7 +60,9 @@ def subtree_ids(area: KnowledgeArea) -> list[int]:
     return ids
 
 
-def search_questions(trade: Trade, flt: QuestionFilter) -> QuestionPage:
+def search_questions(trade: Trade, flt: QuestionFilter) -> Pagination:
+    """One page of the trade's questions that match, PAGE_SIZE a page; a page number past
+    the end shows the last page."""
     stmt = (
         sa.select(Question)
         .join(QuestionVersion, _current_join())
@@ -89,18 +83,13 @@ def search_questions(trade: Trade, flt: QuestionFilter) -> QuestionPage:
         stmt = stmt.where(
             sa.or_(QuestionVersion.stem.ilike(like), QuestionVersion.explanation.ilike(like))
         )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, flt.page), pages)
-    items = list(
-        db.session.scalars(
-            stmt.options(selectinload(Question.current).selectinload(QuestionVersion.area))
-            .order_by(Question.id)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    )
-    return QuestionPage(items=items, total=total, page=page, pages=pages)
+    current = selectinload(Question.current).selectinload(QuestionVersion.area)
+    stmt = stmt.options(current).order_by(Question.id)
+    pagination = db.paginate(stmt, page=flt.page, per_page=PAGE_SIZE, error_out=False)
+    last = max(pagination.pages, 1)
+    if pagination.page > last:
+        pagination = db.paginate(stmt, page=last, per_page=PAGE_SIZE, error_out=False)
+    return pagination
 
 
 def active_counts(trade: Trade) -> dict[int, Counter[QuestionType]]:
