@@ -1,150 +1,255 @@
+"""/api/v1, for the exam page and other tools: bearer tokens, no CSRF.
+
+What each operation reads, answers and refuses is declared here (decorators) and in schemas.py,
+once: the views load and dump with those declarations and /api/v1/openapi.json is generated
+from them (spec.py). Every error answers `{"error": {"code": ..., "message": ...}}`.
+
+Nothing here commits: a request's work is committed at the edge (certify/core/transactions.py)
+when it answers a success, or with keep_changes() for the refusals that must be recorded.
+Reads never write: an attempt whose time is up reads as over (`expired`, not graded yet) until
+the schedule (`flask exams expire-overdue`, every minute) or the worker's next call hands
+it in.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+import sqlalchemy as sa
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+from werkzeug.exceptions import MethodNotAllowed
 
 from certify.accounts import sessions, throttle
 from certify.accounts.limits import throttle_logins
 from certify.accounts.models import Role
 from certify.accounts.services import LoginFailed, authenticate
-from certify.api.openapi import OPENAPI
+from certify.api import schemas
+from certify.api.spec import BEARER, ApiBlueprint, note_refusal, note_security, refuses
+from certify.cohorts.models import Enrolment
 from certify.cohorts.services import can_manage
 from certify.core import clock
 from certify.core.errors import DomainError
+from certify.core.transactions import keep_changes
 from certify.exams import services
 from certify.exams.autosave import save_answer_quickly
-from certify.exams.models import Attempt, AttemptStatus, Result, ResultStatus
+from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.extensions import csrf, db, limiter
+from certify.results.models import Result, ResultStatus
 from certify.verification.limits import has_valid_signature, lookup_limit, request_verification
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = ApiBlueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    info={
+        "title": "Certify API",
+        "version": "1.0.0",
+        "description": (
+            "Timed exams for skills certification. Times are ISO 8601 in UTC. Every error "
+            'answers `{"error": {"code": "...", "message": "..."}}`: the code is stable, the '
+            "message is for people (Chinese)."
+        ),
+    },
+    tags=[
+        {"name": "auth", "description": "Tokens"},
+        {"name": "exams", "description": "My exam sessions"},
+        {"name": "attempts", "description": "Answering, handing in, results"},
+        {"name": "certificates", "description": "Public verification (no token)"},
+        {"name": "meta", "description": "This document"},
+    ],
+)
 csrf.exempt(bp)
 TYPE_NAMES = {"single": "single", "multiple": "multiple", "true_false": "true_false"}
 RETRIES = 3  # SQLite answers "database is locked" when two writers meet; try again
-
-
-def json_object() -> dict:
-    """The request's JSON body when it is an object; anything else reads as empty."""
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+SAVED = schemas.Saved()
+ANSWER = schemas.AnswerBody()
 
 
 def error(status: int, code: str, message: str):
     return jsonify(error={"code": code, "message": message}), status
 
 
+def busy():
+    return error(503, "busy", _("The server is busy. Try again in a moment."))
+
+
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
-    db.session.rollback()
-    return error(exc.status, exc.code, exc.message)
+    return error(exc.status, exc.code, exc.message)  # rolled back at the edge, unless kept
+
+
+@bp.after_app_request
+def allow_header(response):
+    """A 405 under /api/v1 names the methods its address takes (RFC 9110): the site's JSON
+    error body leaves Werkzeug's header out, and a routing error never reaches `bp`'s handlers."""
+    exc = request.routing_exception
+    if isinstance(exc, MethodNotAllowed) and request.path.startswith(f"{bp.url_prefix}/"):
+        for name, value in exc.get_headers():
+            if name == "Allow" and response.status_code == 405:
+                response.headers.setdefault("Allow", value)
+    return response
+
+
+def _rolled_back(_state) -> None:
+    db.session.rollback()  # SQLite's "database is locked", or a connection lost with a restart
+
+
+# Up to RETRIES tries, each failure rolled back; the last one's OperationalError is raised.
+busy_retry = retry(
+    retry=retry_if_exception_type(OperationalError),
+    stop=stop_after_attempt(RETRIES),
+    after=_rolled_back,
+    reraise=True,
+)
 
 
 def token_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
         try:
-            user = _token_user(header)
+            user = _token_user(request.headers.get("Authorization", ""))
         except OperationalError:  # the database is restarting: say so, the client retries
-            db.session.rollback()
-            return error(503, "busy", _("The server is busy. Try again in a moment."))
+            return busy()
         if user is None:
             return error(401, "unauthorized", _("Log in again: the token is missing or expired."))
         g.api_user = user
         return view(*args, **kwargs)
 
+    note_security(wrapped, BEARER)
+    note_refusal(wrapped, 401, "unauthorized")
+    note_refusal(wrapped, 503, "busy")
     return wrapped
 
 
+@busy_retry
 def _token_user(header: str):
     if not header.startswith("Bearer "):
         return None
-    for _try in range(RETRIES - 1):
-        try:
-            return sessions.user_for_token(header[7:].strip())
-        except OperationalError:
-            db.session.rollback()  # a connection lost with a restart: the pool pings anew
     return sessions.user_for_token(header[7:].strip())
 
 
 def retrying(view: Callable) -> Callable:
+    """The view again when the database is busy; its writes must be flushed inside it."""
+    tried = busy_retry(view)
+
     @wraps(view)
     def wrapped(*args, **kwargs):
-        for _try in range(RETRIES):
-            try:
-                return view(*args, **kwargs)
-            except OperationalError:
-                db.session.rollback()  # SQLite's "database is locked": try again
-        return error(503, "busy", _("The server is busy. Try again in a moment."))
+        try:
+            return tried(*args, **kwargs)
+        except OperationalError:
+            return busy()
 
+    note_refusal(wrapped, 503, "busy")
     return wrapped
 
 
-@bp.get("/openapi.json")
+def own_attempt(view: Callable) -> Callable:
+    """`attempt_id` → `attempt`, the caller's own."""
+
+    @wraps(view)
+    def wrapped(*args, attempt_id: int, **kwargs):
+        return view(*args, attempt=services.attempt_for(g.api_user, attempt_id), **kwargs)
+
+    note_refusal(wrapped, 404, "attempt_not_found")
+    note_refusal(wrapped, 403, "not_your_attempt")
+    return wrapped
+
+
+@bp.get("/openapi.json", tags=["meta"])
+@bp.response(200, description="This document, generated from the routes' declarations")
 def openapi():
-    return jsonify(OPENAPI)
+    """This document"""
+    return jsonify(current_app.extensions["certify.openapi"])
 
 
-@bp.post("/auth/token")
+@bp.post("/auth/token", tags=["auth"])
 @throttle_logins()
-def token():
-    body = json_object()
+@bp.arguments(schemas.TokenBody)
+@bp.response(200, schemas.Token, description="Token")
+@refuses(401, "login_failed")
+@refuses(403, "password_change_required")
+@refuses(429, "429")
+def token(body: dict):
+    """Get a token (workers may use their ID number)"""
     try:
-        user = authenticate(
-            str(body.get("username", "")),
-            str(body.get("password", "")),
-            throttle.client_address(),
-        )
+        user = authenticate(body["username"], body["password"], throttle.client_address())
     except LoginFailed as exc:
-        db.session.commit()  # keep the failed-login count
+        keep_changes()  # the failed-login count
         return error(exc.status, exc.code, exc.message)
     if user.must_change_password:
         # The printed first password opens only the page that replaces it, not the API.
-        db.session.commit()
+        keep_changes()  # a login all the same: what it recorded (the count it reset) stays
         return error(
             403,
             "password_change_required",
             _("Choose your own password first: log in on the website and change it."),
         )
     value, expires = sessions.issue_token(user)
-    db.session.commit()
-    return jsonify(token=value, expires_at=expires.isoformat())
+    return {"token": value, "expires_at": expires}
 
 
-@bp.delete("/auth/token")
+@bp.delete("/auth/token", endpoint="revoke_token", tags=["auth"])
 @token_required
+@bp.response(204, description="Revoked")
 def revoke_token():
-    """Log out of the API: the presented token stops working at once."""
+    """Log out: this token stops working at once"""
     sessions.revoke_token(request.headers["Authorization"][7:].strip())
-    db.session.commit()
-    return "", 204
+    return current_app.response_class(status=204)
 
 
-def _session_json(session, attempt):
+def _my_sessions(user) -> list[tuple[ExamSession, Attempt | None]]:
+    """services.sessions_for without handing in what ran out, so that reading writes nothing:
+    the sessions of the worker's classes that open within 12 hours, are open, or were started."""
+    now = clock.now()
+    rows = []
+    for session in db.session.scalars(
+        sa.select(ExamSession)
+        .join(Enrolment, Enrolment.cohort_id == ExamSession.cohort_id)
+        .where(Enrolment.user_id == user.id)
+        .order_by(ExamSession.opens_at)
+    ):
+        attempt = services.find_attempt(session, user)
+        opens, closes, _extra = session.window_for(user.id)
+        if attempt is not None or opens - timedelta(hours=12) <= now < closes:
+            rows.append((session, attempt))
+    return rows
+
+
+def _status(attempt: Attempt) -> str:
+    """As it stands; an open attempt whose time is up reads as expired before it is handed in."""
+    if attempt.is_open and clock.now() >= attempt.deadline:
+        return str(AttemptStatus.EXPIRED)
+    return str(attempt.status)
+
+
+def _session_json(session, attempt) -> dict:
     opens, closes, extra = session.window_for(g.api_user.id)
     return {
         "id": session.id,
         "name": session.name,
-        "opens_at": opens.isoformat(),
-        "closes_at": closes.isoformat(),
+        "opens_at": opens,
+        "closes_at": closes,
         "duration_minutes": session.duration_minutes + extra,
         "needs_access_code": bool(session.access_code),
         "attempt_id": attempt.id if attempt else None,
-        "attempt_status": str(attempt.status) if attempt else None,
+        "attempt_status": _status(attempt) if attempt else None,
     }
 
 
-@bp.get("/exams")
+@bp.get("/exams", tags=["exams"])
 @token_required
+@bp.response(200, schemas.Session(many=True), description="Sessions")
 def exams():
-    rows = services.sessions_for(g.api_user)
-    db.session.commit()
-    return jsonify([_session_json(s, a) for s, a in rows])
+    """Sessions open to me
+
+    The sessions of my classes that open within 12 hours, are open, or that I have started.
+    """
+    return [_session_json(s, a) for s, a in _my_sessions(g.api_user)]
 
 
 def paper_json(attempt, trade_id: int) -> dict:
@@ -170,95 +275,118 @@ def paper_json(attempt, trade_id: int) -> dict:
     return {
         "attempt_id": attempt.id,
         "status": str(attempt.status),
-        "deadline": attempt.deadline.isoformat(),
+        "deadline": attempt.deadline,
         "questions": questions,
         "answers": {str(k): v for k, v in answers.items()},
     }
 
 
-@bp.post("/exams/<int:session_id>/attempts")
+@bp.post("/exams/<int:session_id>/attempts", tags=["exams"])
 @token_required
 @retrying
-def start(session_id: int):
+@bp.arguments(schemas.StartBody, required=False)
+@bp.response(200, schemas.Paper, description="The paper, without answer keys")
+@refuses(404, "session_not_found")
+@refuses(403, "not_enrolled")
+@refuses(409, "not_open_yet", "session_closed")
+@refuses(422, "validation_failed")
+@refuses(423, "access_code_locked")
+def start(body: dict, session_id: int):
+    """Start or resume my attempt
+
+    A wrong 入场码 is refused (422) and counted; after ACCESS_CODE_TRIES of them the session is
+    locked for the worker for a while (423), even with the right code.
+    """
     session = services.get_session(session_id)
-    body = json_object()
     try:
-        attempt = services.start_attempt(session, g.api_user, body.get("access_code"))
+        attempt = services.start_attempt(session, g.api_user, body["access_code"])
     except (services.WrongAccessCode, services.AccessCodeLocked):
-        db.session.commit()  # keep the count of wrong codes
+        db.session.flush()
+        keep_changes()  # the count of wrong codes
         raise
-    trade_id = session.blueprint.trade_id
-    # Commit first: a new attempt's audit entry holds the trail's lock until the commit, and
-    # every other start waits for it. The paper is read back in a few plain queries.
-    db.session.commit()
-    return jsonify(paper_json(attempt, trade_id))
+    db.session.flush()  # in the retried block: a busy database is met here, not at the commit
+    return paper_json(attempt, session.blueprint.trade_id)
 
 
-def _sent_answer() -> list[str] | None:
-    body = request.get_json(silent=True)
-    answer = body.get("answer") if isinstance(body, dict) else None
-    if not isinstance(answer, list) or not all(isinstance(a, str) for a in answer):
-        return None
-    return answer
+def quick_save(view: Callable) -> Callable:
+    """The autosave fast path first (one read and one guarded write, in autocommit); every case
+    it leaves (refusals, lapsed attempts, SQLite's busy moments) goes through `view`."""
+
+    @wraps(view)
+    def wrapped(attempt_id: int, item_id: int):
+        header = request.headers.get("Authorization", "")
+        body = bp.ARGUMENTS_PARSER.load(ANSWER)
+        if body is not None and header.startswith("Bearer "):
+            saved_at = save_answer_quickly(header[7:].strip(), attempt_id, item_id, body["answer"])
+            if saved_at is not None:
+                return jsonify(SAVED.dump({"saved_at": saved_at}))
+        return view(attempt_id=attempt_id, item_id=item_id)
+
+    return wrapped
 
 
-@bp.put("/attempts/<int:attempt_id>/answers/<int:item_id>")
+ITEM_ID = {
+    "in": "path",
+    "name": "item_id",
+    "description": "The question's id in the paper (its number on it)",
+}
+
+
+@bp.put("/attempts/<int:attempt_id>/answers/<int:item_id>", tags=["attempts"], parameters=[ITEM_ID])
 @limiter.exempt  # every click of every worker; a token and one's own attempt are needed anyway
-def save(attempt_id: int, item_id: int):
-    """`item_id` is the question's `id` in the paper: its number on this paper."""
-    header = request.headers.get("Authorization", "")
-    answer = _sent_answer()
-    if answer is not None and header.startswith("Bearer "):
-        saved_at = save_answer_quickly(header[7:].strip(), attempt_id, item_id, answer)
-        if saved_at is not None:
-            return jsonify(saved_at=saved_at.isoformat())
-    return save_checked(attempt_id, item_id)
-
-
+@quick_save
 @token_required
 @retrying
-def save_checked(attempt_id: int, item_id: int):
-    """Every case the fast path leaves: errors, lapsed attempts, SQLite's busy moments."""
-    attempt = services.attempt_for(g.api_user, attempt_id)
-    answer = _sent_answer()
-    if answer is None:
-        return error(422, "invalid_answer", _('Send {"answer": [option ids]}.'))
+@own_attempt
+@bp.arguments(schemas.AnswerBody)
+@bp.response(200, schemas.Saved, description="Saved")
+@refuses(404, "question_not_on_paper")
+@refuses(409, "attempt_closed", "past_deadline")
+@refuses(422, "validation_failed")
+def save(body: dict, attempt: Attempt, item_id: int):
+    """Save one answer (before the deadline)
+
+    `validation_failed`: an option that is not the question's, or a choice its type does not
+    allow (two options of a single-choice question).
+    """
     try:
-        saved_at = services.save_answer(attempt, item_id, answer)
+        saved_at = services.save_answer(attempt, item_id, body["answer"])
     except DomainError:
-        db.session.commit()  # keep a lazy finalisation
+        db.session.flush()
+        keep_changes()  # an attempt found lapsed on the way is handed in all the same
         raise
-    db.session.commit()
-    return jsonify(saved_at=saved_at.isoformat())
+    db.session.flush()
+    return {"saved_at": saved_at}
 
 
-@bp.post("/attempts/<int:attempt_id>/submit")
+@bp.post("/attempts/<int:attempt_id>/submit", tags=["attempts"])
 @token_required
 @retrying
-def submit(attempt_id: int):
-    attempt = services.attempt_for(g.api_user, attempt_id)
+@own_attempt
+@bp.response(200, schemas.HandedIn, description="Handed in")
+def submit(attempt: Attempt):
+    """Hand in (idempotent)"""
     services.submit_attempt(attempt)
-    db.session.commit()
+    db.session.flush()
     status = "submitted" if attempt.status is not AttemptStatus.IN_PROGRESS else "in_progress"
-    return jsonify(status=status)
+    return {"status": status}
 
 
-@bp.post("/attempts/<int:attempt_id>/events")
+@bp.post("/attempts/<int:attempt_id>/events", tags=["attempts"])
 @token_required
 @retrying
-def events(attempt_id: int):
-    attempt = services.attempt_for(g.api_user, attempt_id)
-    body = json_object()
-    try:
-        at = datetime.fromisoformat(str(body.get("at", ""))).astimezone(UTC)
-    except (ValueError, OverflowError):  # not a time, or one UTC cannot hold (year 1, 9999)
-        at = None
-    auto = services.record_proctor_event(attempt, str(body.get("kind", "")), at)
-    db.session.commit()
-    # saved_at: the server's clock, so a phone waking from sleep corrects its timer at once.
-    return jsonify(
-        departures=attempt.departures, auto_submitted=auto, saved_at=clock.now().isoformat()
-    )
+@own_attempt
+@bp.arguments(schemas.EventBody)
+@bp.response(200, schemas.Logged, description="Logged")
+def events(body: dict, attempt: Attempt):
+    """Log leaving or returning to the exam page
+
+    `hidden` and `blur` count as departures (those within a few seconds as one); at the
+    session's departure limit the paper is handed in (`auto_submitted`).
+    """
+    auto = services.record_proctor_event(attempt, body["kind"], body["at"])
+    db.session.flush()
+    return {"departures": attempt.departures, "auto_submitted": auto, "saved_at": clock.now()}
 
 
 def _oversees(user, session) -> bool:
@@ -269,9 +397,19 @@ def _oversees(user, session) -> bool:
     return can_manage(user, session.cohort)
 
 
-@bp.get("/attempts/<int:attempt_id>/result")
+@bp.get("/attempts/<int:attempt_id>/result", tags=["attempts"])
 @token_required
+@bp.response(200, schemas.Result, description="Result")
+@refuses(404, "attempt_not_found")
+@refuses(403, "not_your_attempt", "not_published")
+@refuses(409, "not_graded")
 def result(attempt_id: int):
+    """Score and breakdown (workers: after publication)
+
+    The worker sees their own once it is published; staff who oversee the session see every
+    attempt's once it is graded. An attempt whose time is up is graded when it is handed in,
+    by the schedule within a minute (409 `not_graded` until then).
+    """
     user = g.api_user
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
@@ -279,8 +417,6 @@ def result(attempt_id: int):
     staff = _oversees(user, attempt.session)
     if not staff and attempt.user_id != user.id:
         return error(403, "not_your_attempt", _("This is someone else's exam."))
-    services.touch(attempt)
-    db.session.commit()
     if not staff:
         published = db.session.scalar(
             db.select(Result).where(
@@ -294,23 +430,36 @@ def result(attempt_id: int):
     if attempt.status is not AttemptStatus.GRADED:
         return error(409, "not_graded", _("This exam is not graded yet."))
     pass_mark = attempt.session.blueprint.pass_mark
-    return jsonify(
-        score=attempt.score,
-        max_score=attempt.max_hundredths / 100,
-        passed=attempt.score is not None and attempt.score >= pass_mark,
-        by_area=attempt.by_area,
-    )
+    return {
+        "score": attempt.score,
+        "max_score": attempt.max_hundredths / 100,
+        "passed": attempt.score is not None and attempt.score >= pass_mark,
+        "by_area": attempt.by_area,
+    }
 
 
 # --- public certificate verification (no token) -----------------------------------------
 
+NUMBER = {
+    "in": "path",
+    "name": "number",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 32},
+}
 
-@bp.get("/certificates/<number>/verify")
+
+@bp.get("/certificates/<number>/verify", tags=["certificates"], parameters=[NUMBER])
 @lookup_limit(exempt_when=has_valid_signature)
-def verify_certificate(number: str):
-    """The verdict as JSON, for employers' systems. Free with a good `sig`; otherwise it
-    draws from the same budget as the public lookups (numbers are sequential)."""
-    verification = request_verification(number, request.args.get("sig") or None)
+@bp.arguments(schemas.VerifyQuery, location="query")
+@bp.response(200, schemas.Verification, description="The verdict")
+@refuses(429, "429")
+def verify_certificate(query: dict, number: str):
+    """Verify a certificate (the QR code's number and signature)
+
+    Public, no token. With a valid `sig` it is not rate limited; without one, or with a bad
+    one, it shares the per-client lookup limit (VERIFY_LOOKUP_LIMIT). `not_found` and `invalid`
+    are verdicts, answered with 200 and nulls. Names and ID numbers are masked.
+    """
+    verification = request_verification(number, query.get("sig") or None)
     response = jsonify(verification.to_json())
     response.headers["Cache-Control"] = "no-store"
     response.headers["Access-Control-Allow-Origin"] = "*"

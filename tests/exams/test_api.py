@@ -1,5 +1,10 @@
+import importlib
 import json
+import re
 from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import OperationalError
 
 from certify.accounts.models import Role
 from certify.accounts.sessions import issue_token
@@ -124,3 +129,114 @@ def test_late_events_merge_by_their_own_time(worker, exam, api, frozen_clock):
         "POST", f"/attempts/{paper['attempt_id']}/events", {"kind": "hidden", "at": at}
     ).get_json()
     assert body["departures"] == 1
+
+
+# --- the document is generated from the routes' declarations (certify/api/spec.py) ----------
+
+
+def _api_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            yield path, rule.methods - {"HEAD", "OPTIONS"}, rule.endpoint
+
+
+def test_every_route_is_in_the_document_and_nothing_else(app, client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["servers"] == [{"url": "/api/v1"}]
+    routes = {}
+    for path, methods, _endpoint in _api_rules(app):
+        routes.setdefault(path, set()).update(m.lower() for m in methods)
+    documented = {path: set(ops) - {"parameters"} for path, ops in doc["paths"].items()}
+    assert documented == routes
+
+
+def test_every_operation_says_what_it_is_who_may_call_it_and_how_it_fails(app, client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    public = {"token", "verify_certificate", "openapi"}
+    operation_ids = set()
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            assert operation["summary"] and operation["tags"], (method, path)
+            operation_ids.add(operation["operationId"])
+            bearer = operation["operationId"] not in public
+            assert operation["security"] == ([{"bearer": []}] if bearer else []), path
+            if bearer:
+                assert {"401", "503"} <= set(operation["responses"]), (method, path)
+            for status, response in operation["responses"].items():
+                assert response["description"], (method, path, status)
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema["allOf"][0] == {"$ref": "#/components/schemas/Error"}
+    assert operation_ids == {endpoint.removeprefix("api.") for *_, endpoint in _api_rules(app)}
+
+
+def test_the_declared_verdict_is_the_one_answered(client):
+    from certify.verification.services import Verdict, Verification
+
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    declared = set(schema["Verification"]["properties"])
+    assert declared == set(Verification(Verdict.NOT_FOUND, "X", signature_checked=False).to_json())
+
+
+def test_a_read_writes_nothing_an_attempt_out_of_time_reads_as_over(
+    worker, exam, api, trainer, frozen_clock
+):
+    """GET /exams and GET .../result do not hand in a lapsed attempt (a GET that wrote would
+    fail here: WriteOnRead): it reads as expired, not graded, until a POST or the schedule."""
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    frozen_clock.advance(minutes=91)
+    listing = api("GET", "/exams").get_json()
+    assert listing[0]["attempt_status"] == "expired"
+    staff_token, _ = issue_token(trainer)
+    db.session.commit()
+    result = f"/attempts/{paper['attempt_id']}/result"
+    late = api("GET", result, bearer=staff_token)
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "not_graded"
+    assert api("POST", f"/attempts/{paper['attempt_id']}/submit").get_json() == {
+        "status": "submitted"
+    }
+    assert api("GET", "/exams").get_json()[0]["attempt_status"] == "graded"
+    assert api("GET", result, bearer=staff_token).status_code == 200
+
+
+def _flaky(monkeypatch, target, failures):
+    """Replace `target` with one that fails `failures` times as a busy database does."""
+    module, name = target.rsplit(".", 1)
+    real = getattr(importlib.import_module(module), name)
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= failures:
+            raise OperationalError("UPDATE", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, flaky)
+    return calls
+
+
+@pytest.mark.parametrize(("failures", "status", "calls"), [(2, 200, 3), (3, 503, 3)])
+def test_a_busy_database_is_tried_three_times(
+    worker, exam, api, frozen_clock, monkeypatch, failures, status, calls
+):
+    paper = api("POST", f"/exams/{exam.id}/attempts").get_json()
+    tried = _flaky(monkeypatch, "certify.exams.services.submit_attempt", failures)
+    response = api("POST", f"/attempts/{paper['attempt_id']}/submit")
+    assert response.status_code == status and len(tried) == calls
+    if status == 503:
+        assert response.get_json()["error"]["code"] == "busy"
+
+
+@pytest.mark.parametrize(("failures", "status", "calls"), [(2, 200, 3), (3, 503, 3)])
+def test_a_busy_database_is_tried_three_times_for_the_token(
+    worker, exam, api, frozen_clock, monkeypatch, failures, status, calls
+):
+    tried = _flaky(monkeypatch, "certify.accounts.sessions.user_for_token", failures)
+    response = api("GET", "/exams")
+    assert response.status_code == status and len(tried) == calls
+    if status == 503:
+        assert response.get_json()["error"]["code"] == "busy"

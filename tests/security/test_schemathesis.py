@@ -1,5 +1,6 @@
 """Schemathesis against /api/v1/openapi.json, in-process (the WSGI app): no operation answers
-any generated request, valid or not, with a server error.
+any generated request, valid or not, with a server error, or with an answer the document does
+not describe (its status, content type, headers, body and error code).
 
 A worker with an open attempt calls with their bearer token. Each operation is tried with
 ids drawn freely (mostly absent: 404) and, where the address takes ids, with the worker's
@@ -20,8 +21,23 @@ from tests.exams.conftest import token  # noqa: F401
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.generation import GenerationMode  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 EXAMPLES = 25
+# Beyond "no server error": every answer is documented (status, content type, headers) and
+# has the documented shape, error codes included: the generated document cannot drift.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
@@ -72,7 +88,7 @@ def _run(operation, mode, bearer, path_parameters=None) -> list[str]:
                 f"{case.method} {case.formatted_path} query={case.query} body={case.body!r}"
                 f" → {response.status_code} {response.text[:200]}"
             )
-        case.validate_response(response, checks=[not_a_server_error])
+        case.validate_response(response, checks=CHECKS)
 
     try:
         check()
@@ -131,3 +147,18 @@ def test_an_event_time_utc_cannot_hold_is_ignored(client, open_attempt, token, a
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200  # was 500: OverflowError; the server's time is used
+
+
+def test_a_method_an_address_does_not_take_is_405_with_allow(app, client, token):  # noqa: F811
+    """RFC 9110: a 405 names the methods the address takes; they are the documented ones."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    headers = {"Authorization": f"Bearer {token}"}
+    for path, operations in doc["paths"].items():
+        documented = {method.upper() for method in operations} - {"PARAMETERS"}
+        address = "/api/v1" + path.format(session_id=1, attempt_id=1, item_id=1, number="X")
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - documented:
+            response = client.open(address, method=method, headers=headers)
+            assert response.status_code == 405, (method, path)
+            assert response.get_json()["error"]["code"] == "405"
+            allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+            assert allowed - {"HEAD", "OPTIONS"} == documented, (method, path)
