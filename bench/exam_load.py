@@ -602,8 +602,8 @@ def open_class(trade, name: str, roster: bytes, expected: int, minutes: int):
 def add_final_passes(session_id: int, user_ids: list[int], rng: random.Random, published) -> None:
     """A final pass per worker, as publish_results(session, 0) and finalize_results leave it,
     without the exams themselves: what a certificate batch issues from."""
-    from certify.exams.models import Result, ResultStatus
     from certify.extensions import db
+    from certify.results.models import Result, ResultStatus
 
     for user_id in user_ids:
         db.session.add(

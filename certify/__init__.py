@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from certify.exams.views import bp as exams_bp
     from certify.jobs.views import bp as jobs_bp
     from certify.notifications.views import bp as notifications_bp
+    from certify.results.views import bp as results_bp
     from certify.training.views import bp as training_bp
     from certify.verification.views import bp as verification_bp
 
@@ -137,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(training_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exams_bp)
+    app.register_blueprint(results_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(verification_bp)
     app.register_blueprint(endorsement_bp)
@@ -154,9 +156,10 @@ def _register_cli(app: Flask) -> None:
     from certify.cohorts.cli import cohorts_cli
     from certify.demo.cli import demo_cli
     from certify.endorsement.cli import endorsement_cli
-    from certify.exams.cli import exams_cli, results_cli
+    from certify.exams.cli import exams_cli
     from certify.jobs.cli import jobs_cli
     from certify.notifications.cli import notifications_cli
+    from certify.results.cli import results_cli  # also adds `exams practical-scores`
 
     for group in (
         users_cli,

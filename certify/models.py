@@ -26,14 +26,12 @@ from certify.exams.models import (
     AttemptAnswer,
     AttemptItem,
     ExamSession,
-    Objection,
-    PracticalScore,
     ProctorEvent,
-    Result,
     SessionOverride,
 )
 from certify.jobs.models import Job
 from certify.notifications.models import Notification
+from certify.results.models import Objection, PracticalScore, Result
 from certify.training.models import (
     Material,
     MockAttempt,

@@ -42,8 +42,9 @@ from certify.core.errors import (
     Problem,
     ValidationFailed,
 )
-from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.exams.models import ExamSession
 from certify.extensions import db
+from certify.results.models import Result, ResultStatus
 
 # How 职业技能等级 is written on the certificate: 中文数字+级/等级名称 (the national style).
 LEVEL_NAMES = {

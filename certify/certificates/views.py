@@ -49,11 +49,12 @@ from certify.core.forms import flash_refusal, page_number, safe_next, show_probl
 from certify.core.pdf import qr_data_uri
 from certify.core.security import PRIVATE
 from certify.core.transactions import discard_changes
-from certify.exams.models import ExamSession, Result
+from certify.exams.models import ExamSession
 from certify.exams.services import get_session
 from certify.extensions import db
 from certify.jobs import services as jobs
 from certify.jobs.queue import queue_configured, usable_queue
+from certify.results.models import Result
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 

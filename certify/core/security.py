@@ -69,14 +69,14 @@ PRIVATE_ADDRESS_ENDPOINTS = frozenset(
         "verification.certificate",
         "verification.check_pdf",
         "verification.lookup",
-        "exams.publicity",
+        "results.publicity",
     }
 )
 
 # Exam papers, answers and results: never kept by the browser or a proxy, whoever asks (the
 # public 公示 page included). Everything a logged-in user sees is personal too: on a shared
 # exam-room PC, the back button after a logout must not show the last worker's pages.
-NO_STORE_BLUEPRINTS = frozenset({"exams", "api", "training"})
+NO_STORE_BLUEPRINTS = frozenset({"exams", "results", "api", "training"})
 
 
 def keeps_out_of_caches() -> bool:

@@ -25,8 +25,9 @@ from certify.certificates.models import Certificate, CertificateStatus
 from certify.core import clock
 from certify.core.workdays import add_working_days, working_days_between
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
-from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.exams.models import ExamSession
 from certify.extensions import db
+from certify.results.models import Result, ResultStatus
 
 DEFAULT_RESULTS_DAYS = 10
 DEFAULT_SUBMISSION_DAYS = 5

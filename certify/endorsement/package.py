@@ -33,7 +33,7 @@ from certify.certificates.signing import (
 )
 from certify.core import clock
 from certify.core.spreadsheets import append_row
-from certify.exams.models import Result
+from certify.results.models import Result
 
 MANIFEST = "manifest.json"
 ROSTER = "评价结果汇总表.xlsx"

@@ -31,9 +31,10 @@ from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
 from certify.endorsement.package import build_package
-from certify.exams.models import ExamSession, Result, ResultStatus
+from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.notifications.services import notify, notify_role
+from certify.results.models import Result, ResultStatus
 from certify.results.services import add_working_days
 
 DECISION_LABEL = b"certify-endorsement-decision-v1\n"

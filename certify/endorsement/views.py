@@ -36,9 +36,10 @@ from certify.endorsement.models import (
     Decision,
     EndorsementBatch,
 )
-from certify.exams.models import ExamSession, Result
+from certify.exams.models import ExamSession
 from certify.exams.services import get_session
 from certify.extensions import db
+from certify.results.models import Result
 
 bp = Blueprint("endorsement", __name__, url_prefix="/endorsement")
 

@@ -1,26 +1,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from certify.accounts.models import User
-from certify.banks.formats.common import BankFileError
 from certify.cohorts.services import get_cohort
 from certify.core import clock
-from certify.core.cli import fail
+from certify.core.cli import DomainGroup, fail
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.idcard import normalise_id_number
-from certify.core.masking import mask_id_number
 from certify.exams import services
 from certify.extensions import db
-from certify.results import services as results
 
-exams_cli = AppGroup("exams", help="Exam sessions and attempts.")
-results_cli = AppGroup("results", help="Publishing and finalising results.")
+exams_cli = DomainGroup("exams", help="Exam sessions and attempts.")
 
 
 def _moment(text: str, name: str) -> datetime:
@@ -80,81 +74,6 @@ def expire_overdue_command():
     """Finalise attempts past their deadline with the answers saved by then."""
     count = services.expire_overdue()
     click.echo(f"finalised: {count}")
-
-
-@exams_cli.command("practical-scores")
-@click.argument("session_id", type=int)
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def practical_scores_command(session_id: int, path: Path):
-    """Import practical scores: columns 证件号码, 考评员 (user name), 分数. All rows or none."""
-    try:
-        report = results.import_practical_scores(
-            services.get_session(session_id), path.name, path.read_bytes()
-        )
-    except BankFileError as exc:
-        db.session.rollback()
-        fail(f"{exc.filename}: {exc.message}")
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
-    for problem in report.problems:
-        click.echo(f"  {problem}")
-    if report.problems:
-        db.session.rollback()
-        fail(f"nothing saved: {len(report.problems)} problems in {report.rows} rows")
-    db.session.commit()
-    click.echo(f"saved: {report.saved}")
-
-
-@results_cli.command("publish")
-@click.argument("session_id", type=int)
-@click.option(
-    "--publicity-days",
-    type=int,
-    default=results.DEFAULT_PUBLICITY_DAYS,
-    help="Working days of publicity (公示); 0 allows finalising at once.",
-)
-@click.option(
-    "--yes",
-    is_flag=True,
-    help="Publish even though workers who sat the theory have no practical score.",
-)
-def publish_command(session_id: int, publicity_days: int, yes: bool):
-    """Compute the session's results and start their publicity period; the last line is the
-    公示 page's public address."""
-    session = services.get_session(session_id)
-    try:
-        ends = results.publish_results(session, publicity_days, confirm_missing=yes)
-    except results.PracticalScoresMissing as exc:
-        db.session.rollback()
-        click.echo(f"{len(exc.workers)} workers sat the theory but have no practical score:")
-        for worker in exc.workers:
-            click.echo(
-                f"  {worker.name or worker.username}  {mask_id_number(worker.id_number or '')}"
-            )
-        fail("nothing published: enter their practical scores, or publish anyway with --yes")
-    except ValidationFailed as exc:
-        db.session.rollback()
-        fail("\n".join(p.message for p in exc.problems))
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
-    db.session.commit()
-    click.echo(f"published; publicity ends {clock.local(ends):%Y-%m-%d %H:%M}")
-    click.echo(results.publicity_url(session))
-
-
-@results_cli.command("finalize")
-@click.argument("session_id", type=int)
-def finalize_command(session_id: int):
-    """Make published results final (refused before the publicity period ends)."""
-    try:
-        count = results.finalize_results(services.get_session(session_id))
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
-    db.session.commit()
-    click.echo(f"final: {count}")
 
 
 @exams_cli.command("override")

@@ -25,6 +25,7 @@ from certify.audit.services import record_event
 from certify.banks.formats.common import QuestionType
 from certify.banks.models import ExamBlueprint, QuestionVersion
 from certify.cohorts.models import Cohort, Enrolment
+from certify.cohorts.services import can_manage
 from certify.core import clock
 from certify.core.db_types import UTCDateTime
 from certify.core.errors import (
@@ -182,6 +183,22 @@ def get_session(session_id: int) -> ExamSession:
     session = db.session.get(ExamSession, session_id)
     if session is None:
         raise NotFound(_("No such exam session."), code="session_not_found")
+    return session
+
+
+def may_oversee(user: User, session: ExamSession) -> bool:
+    """Staff who see every attempt and result of the session, on its pages and in the API:
+    admins, the class's own trainers, examiners of its trade. Not every trainer or examiner."""
+    if user.role is Role.EXAMINER:
+        return session.cohort.trade in user.trades
+    return can_manage(user, session.cohort)
+
+
+def overseen_session(session_id: int, user: User) -> ExamSession:
+    """The session, for staff who may oversee it; anyone else is refused (403)."""
+    session = get_session(session_id)
+    if not may_oversee(user, session):
+        raise Forbidden(_("You do not oversee this exam session."), code="not_overseer")
     return session
 
 

@@ -21,17 +21,10 @@ from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, Problem, ValidationFailed
 from certify.core.idcard import normalise_id_number
 from certify.core.workdays import add_working_days
-from certify.exams.models import (
-    Attempt,
-    AttemptStatus,
-    ExamSession,
-    Objection,
-    PracticalScore,
-    Result,
-    ResultStatus,
-)
+from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.exams.services import touch
 from certify.extensions import db
+from certify.results.models import Objection, PracticalScore, Result, ResultStatus
 
 DEFAULT_PUBLICITY_DAYS = 5
 # Working days the 公示 page stays readable after the period, for late objections; then 410.
@@ -248,13 +241,6 @@ def compute_results(session: ExamSession) -> list[Result]:
     return results
 
 
-def window_still_open(session: ExamSession, now: datetime) -> bool:
-    """The session, or a worker's own later window (extra time, a re-sit), is still open."""
-    if session.closes_at > now:
-        return True
-    return any(o.closes_at is not None and o.closes_at > now for o in session.overrides)
-
-
 def missing_practical_scores(session: ExamSession, results: list[Result]) -> list[User]:
     """Who sat the theory but has no practical score yet (absentees need none)."""
     trade = session.cohort.trade
@@ -293,7 +279,7 @@ def publish_results(
     )
     if running:
         raise ExamStillOpen(_("%(n)d workers are still taking the exam.", n=running))
-    if window_still_open(session, now):
+    if session.window_still_open(now):
         raise ExamStillOpen(
             _(
                 "The exam is still open for sitting. Publish after it closes, or close it now "
@@ -399,6 +385,17 @@ def session_results(session: ExamSession) -> list[Result]:
             .join(User, User.id == Result.user_id)
             .where(Result.session_id == session.id)
             .order_by(User.name)
+        )
+    )
+
+
+def published_result_for(worker: User, session_id: int) -> Result | None:
+    """The worker's own result of one session, once it is published (never a draft)."""
+    return db.session.scalar(
+        sa.select(Result).where(
+            Result.session_id == session_id,
+            Result.user_id == worker.id,
+            Result.status != ResultStatus.DRAFT,
         )
     )
 

@@ -29,8 +29,8 @@ from certify.certificates.signing import (
     verify_signature,
 )
 from certify.core.errors import Conflict, ValidationFailed
-from certify.exams.models import ResultStatus
 from certify.extensions import db
+from certify.results.models import ResultStatus
 
 RARE_NAMES = ["刘䶮", "王堃", "陈喆", "李昇", "赵珺"]
 

@@ -46,7 +46,7 @@ def _english(client):
 
 def test_a_worker_sees_and_downloads_only_their_own(client, login, session_passes, admin):
     first, second = session_passes[0], session_passes[1]
-    from certify.exams.models import Result
+    from certify.results.models import Result
 
     mine = {}
     for person in (first, second):

@@ -14,8 +14,8 @@ from certify.core.spreadsheets import (
     csv_text,
     unquote_csv_cell,
 )
-from certify.exams import reports
 from certify.extensions import db
+from certify.results import reports
 from tests.certificates.conftest import final_pass, signing_key  # noqa: F401
 
 HOSTILE = [

@@ -8,9 +8,9 @@ from certify.accounts.models import Role
 from certify.core import clock
 from certify.endorsement import deadlines, services
 from certify.endorsement.deadlines import DeadlineState, working_days_between
-from certify.exams.models import Result, ResultStatus
 from certify.exams.services import schedule_session
 from certify.extensions import db
+from certify.results.models import Result, ResultStatus
 from tests.factories import make_user
 
 # frozen_clock: Monday 2026-11-23, 09:30 in Wenzhou. Twelve working days before it is

@@ -18,9 +18,9 @@ from certify.endorsement import services
 from certify.endorsement.models import BatchStatus, Decision, EndorsementBatch
 from certify.endorsement.package import MANIFEST, ROSTER, check_package
 from certify.exams import services as exams
-from certify.exams.models import Result
 from certify.extensions import db
 from certify.results import services as results
+from certify.results.models import Result
 from tests.classes import roster_csv, roster_rows
 from tests.factories import make_user
 

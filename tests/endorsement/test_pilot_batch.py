@@ -15,9 +15,9 @@ from certify.cohorts.models import Enrolment
 from certify.cohorts.services import enrol_roster
 from certify.core import clock
 from certify.endorsement import services
-from certify.exams.models import Result, ResultStatus
 from certify.exams.services import schedule_session
 from certify.extensions import db
+from certify.results.models import Result, ResultStatus
 from certify.verification.services import verify_certificate
 from tests.classes import roster_csv, roster_rows
 from tests.factories import make_user

@@ -24,12 +24,13 @@ from certify.demo.data import BANKS_DIR
 from certify.endorsement.models import EndorsementBatch
 from certify.endorsement.services import submit_batch
 from certify.exams import services as exams
-from certify.exams.models import Attempt, ExamSession, Result
+from certify.exams.models import Attempt, ExamSession
 from certify.extensions import db
 from certify.jobs.models import Job
 from certify.jobs.services import start_job
 from certify.notifications.models import Notification
 from certify.notifications.services import notify
+from certify.results.models import Result
 from certify.training import services as training
 from certify.training.models import Material, MockAttempt
 from tests.certificates.conftest import certificate, final_pass, signing_key  # noqa: F401

@@ -9,15 +9,10 @@ from certify.accounts.sessions import issue_token
 from certify.cohorts.models import Cohort, Enrolment
 from certify.cohorts.services import CohortData, create_cohort
 from certify.exams import services as exams
-from certify.exams.models import (
-    Attempt,
-    AttemptStatus,
-    PracticalScore,
-    ProctorEvent,
-    SessionOverride,
-)
+from certify.exams.models import Attempt, AttemptStatus, ProctorEvent, SessionOverride
 from certify.extensions import db
 from certify.notifications.models import Notification
+from certify.results.models import PracticalScore
 from certify.training.models import Material, MockAttempt
 from tests.factories import make_user
 from tests.security.conftest import log_in

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from certify.banks.models import Question
 from certify.cohorts.models import Enrolment
-from certify.exams.models import PracticalScore
 from certify.extensions import db
+from certify.results.models import PracticalScore
 from certify.training.models import Material
 from tests.security.conftest import log_in
 

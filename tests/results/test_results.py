@@ -6,9 +6,9 @@ import pytest
 from certify.accounts.models import Role
 from certify.core.errors import Conflict
 from certify.exams import services
-from certify.exams.models import ResultStatus
 from certify.extensions import db
 from certify.results import services as results
+from certify.results.models import ResultStatus
 from tests.factories import make_user
 
 

@@ -12,10 +12,12 @@ from certify.accounts.models import Role
 from certify.audit.models import AuditEvent
 from certify.cohorts.services import enrol_roster
 from certify.core import clock
-from certify.exams import reports, services
-from certify.exams.models import Attempt, AttemptStatus, Outcome, ResultStatus
+from certify.exams import services
+from certify.exams.models import Attempt, AttemptStatus
 from certify.extensions import db
+from certify.results import reports
 from certify.results import services as results
+from certify.results.models import Outcome, ResultStatus
 from tests.classes import roster_csv, roster_rows
 from tests.factories import make_user
 
@@ -193,7 +195,7 @@ def test_the_migration_marks_earlier_absentees(exam, hall, frozen_clock):
     import importlib.util
 
     from certify import PROJECT_ROOT
-    from certify.exams.models import Result
+    from certify.results.models import Result
 
     services.close_session(exam)
     results.compute_results(exam)
