@@ -19,6 +19,7 @@ day it falls on in Wenzhou.
 
 from __future__ import annotations
 
+import calendar
 import logging
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -76,11 +77,26 @@ def working_days_between(start: date | datetime, end: date | datetime) -> int:
     """Working days after start's local day, up to and including end's; negative when end
     comes first. Friday to Monday is 1; Saturday to Sunday is 0."""
     first, last = _local_day(start), _local_day(end)
-    sign = 1
     if last < first:
-        first, last, sign = last, first, -1
-    span = (last - first).days
-    return sign * sum(1 for n in range(1, span + 1) if is_working_day(first + timedelta(days=n)))
+        return -working_days_between(last, first)
+    whole_years = sum(_running_count(year)[-1] for year in range(first.year, last.year))
+    return whole_years + _count_to(last) - _count_to(first)
+
+
+@lru_cache(maxsize=64)
+def _running_count(year: int) -> tuple[int, ...]:
+    """Working days from 1 January up to and including each day of the year, so that a
+    count over years of deadlines is a few look-ups, not a walk day by day."""
+    first = date(year, 1, 1).toordinal()
+    counts, n = [], 0
+    for ordinal in range(first, first + (366 if calendar.isleap(year) else 365)):
+        n += is_working_day(date.fromordinal(ordinal))
+        counts.append(n)
+    return tuple(counts)
+
+
+def _count_to(day: date) -> int:
+    return _running_count(day.year)[day.timetuple().tm_yday - 1]
 
 
 def _local_day(moment: date | datetime) -> date:

@@ -88,3 +88,26 @@ def test_the_installed_data_has_the_published_schedule(year):
         if (date(year, 1, 1) + timedelta(days=n)).weekday() >= 5
     ]
     assert any(is_working_day(day) for day in saturdays_and_sundays)
+
+
+def test_over_new_year_the_make_up_sunday_counts():
+    # 元旦 2026: Thu 01-01 to Sat 01-03 off, Sunday 01-04 worked.
+    assert working_days_between(date(2025, 12, 31), date(2026, 1, 5)) == 2
+    assert add_working_days(wenzhou(2025, 12, 31), 1) == wenzhou(2026, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 9, 18), date(2026, 10, 20)),
+        (date(2025, 12, 20), date(2027, 2, 15)),
+        (date(2024, 2, 29), date(2026, 12, 31)),
+        (date(2026, 12, 31), date(2027, 1, 1)),
+    ],
+)
+def test_counting_between_agrees_with_walking_day_by_day(start, end):
+    walked = sum(
+        is_working_day(start + timedelta(days=n)) for n in range(1, (end - start).days + 1)
+    )
+    assert working_days_between(start, end) == walked
+    assert working_days_between(end, start) == -walked
