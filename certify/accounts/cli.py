@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from certify.accounts import services
 from certify.accounts.models import Role
+from certify.core.cli import DomainGroup
 from certify.core.errors import ValidationFailed
 from certify.extensions import db
 
-users_cli = AppGroup("users", help="Manage accounts.")
+users_cli = DomainGroup("users", help="Manage accounts.")
 
 
 @users_cli.command("create")

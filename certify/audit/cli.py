@@ -5,17 +5,16 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from flask.cli import AppGroup
 
 from certify.audit import export, services
 from certify.audit.anchor import Anchor, check_anchor
 from certify.audit.chain import verify_chain
 from certify.certificates.signing import jwks
-from certify.core.cli import fail
+from certify.core.cli import DomainGroup, fail
 from certify.endorsement.package import PackageError, package_anchor
 from certify.extensions import db
 
-audit_cli = AppGroup("audit", help="The audit trail: check its hash chain, export it.")
+audit_cli = DomainGroup("audit", help="The audit trail: check its hash chain, export it.")
 
 
 @audit_cli.command("verify")

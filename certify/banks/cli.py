@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from certify.banks import blueprints as bp_services
@@ -13,12 +12,12 @@ from certify.banks.formats.common import MAX_FILE_BYTES, BankFileError
 from certify.banks.importer import FORMAT_LABELS, ImportOptions, ImportReport, import_bank
 from certify.banks.services import active_versions
 from certify.catalog.services import get_trade
-from certify.core.cli import fail
-from certify.core.errors import DomainError, ValidationFailed
+from certify.core.cli import DomainGroup, fail
+from certify.core.errors import ValidationFailed
 from certify.extensions import db
 
-banks_cli = AppGroup("banks", help="Question banks: import, export, template.")
-blueprints_cli = AppGroup("blueprints", help="Exam blueprints (组卷规则).")
+banks_cli = DomainGroup("banks", help="Question banks: import, export, template.")
+blueprints_cli = DomainGroup("blueprints", help="Exam blueprints (组卷规则).")
 
 
 def print_report(report: ImportReport) -> None:
@@ -74,9 +73,6 @@ def import_command(path: Path, trade_code, valid_only, dry_run, default_area, cr
     except BankFileError as exc:
         db.session.rollback()
         fail(f"{exc.filename}: {exc.message}")
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
     print_report(report)
     if report.saved:
         db.session.commit()
@@ -96,10 +92,7 @@ def import_command(path: Path, trade_code, valid_only, dry_run, default_area, cr
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(trade_code, fmt, output: Path):
     """Write the trade's active questions in the template's columns (or GIFT)."""
-    try:
-        trade = get_trade(trade_code)
-    except DomainError as exc:
-        fail(exc.message)
+    trade = get_trade(trade_code)
     versions = active_versions(trade)
     output.write_bytes(export_bank(versions, fmt))
     click.echo(f"{len(versions)} questions written to {output}")
@@ -127,10 +120,7 @@ def list_blueprints_command():
 @click.argument("blueprint_id", type=int)
 def check_blueprint_command(blueprint_id: int):
     """Can the active bank supply this blueprint? Exits 1 when it cannot."""
-    try:
-        blueprint = bp_services.get_blueprint(blueprint_id)
-    except DomainError as exc:
-        fail(exc.message)
+    blueprint = bp_services.get_blueprint(blueprint_id)
     check = bp_services.check_blueprint(blueprint)
     for row in check.rows:
         area = row.area.path if row.area else "(all)"
@@ -154,10 +144,7 @@ def check_blueprint_command(blueprint_id: int):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_blueprint_command(blueprint_id: int, output: Path):
     """Write a blueprint as JSON."""
-    try:
-        blueprint = bp_services.get_blueprint(blueprint_id)
-    except DomainError as exc:
-        fail(exc.message)
+    blueprint = bp_services.get_blueprint(blueprint_id)
     text = json.dumps(bp_services.export_blueprint(blueprint), ensure_ascii=False, indent=2)
     output.write_text(text + "\n", encoding="utf-8")
     click.echo(f"blueprint {blueprint_id} written to {output}")
@@ -174,8 +161,5 @@ def load_blueprint_command(path: Path):
         for problem in exc.problems:
             click.echo(f"{path.name}: {problem.field}: {problem.message}", err=True)
         raise SystemExit(1) from exc
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
     db.session.commit()
     click.echo(f"blueprint {blueprint.id} saved: {blueprint.name}")

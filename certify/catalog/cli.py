@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from certify.catalog import services
 from certify.catalog.models import level_label
+from certify.core.cli import DomainGroup
 
-trades_cli = AppGroup("trades", help="The trade catalog.")
+trades_cli = DomainGroup("trades", help="The trade catalog.")
 
 
 @trades_cli.command("list")

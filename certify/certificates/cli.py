@@ -3,18 +3,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from certify.certificates import services
 from certify.certificates.models import RevocationReason
 from certify.certificates.signing import init_keys, key_dir, rotate_keys
-from certify.core.cli import fail
+from certify.core.cli import DomainGroup, fail
 from certify.core.errors import DomainError, ValidationFailed
 from certify.exams.models import ExamSession
 from certify.extensions import db
 
-certificates_cli = AppGroup("certificates", help="Issuing, revoking and checking certificates.")
-keys_cli = AppGroup("keys", help="The issuing body's signing keys.")
+certificates_cli = DomainGroup("certificates", help="Issuing, revoking and checking certificates.")
+keys_cli = DomainGroup("keys", help="The issuing body's signing keys.")
 
 
 def _domain_failure(exc: DomainError) -> None:
@@ -57,10 +56,7 @@ def issue_command(session_id: int) -> None:
 def revoke_command(number: str, reason: str, code: str) -> None:
     """Revoke a certificate; verification shows it as revoked, with the public reason and
     date. The --reason text stays internal."""
-    try:
-        certificate = services.revoke_certificate(number, reason, code=code)
-    except DomainError as exc:
-        _domain_failure(exc)
+    certificate = services.revoke_certificate(number, reason, code=code)
     db.session.commit()
     click.echo(f"{certificate.number}\trevoked")
 
@@ -88,10 +84,7 @@ def verify_command(file: Path, keys_url: str | None, offline: bool) -> None:
 @keys_cli.command("init")
 def keys_init_command() -> None:
     """Make the signing key pair if there is none (safe to run again)."""
-    try:
-        key, made = init_keys()
-    except DomainError as exc:
-        _domain_failure(exc)
+    key, made = init_keys()
     db.session.commit()
     state = "created" if made else "already present"
     click.echo(f"{key.key_id}\t{state}\t{key_dir() / (key.key_id + '.pem')}")

@@ -3,16 +3,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from certify.banks.formats.common import BankFileError
 from certify.catalog.services import get_trade
 from certify.cohorts import services
-from certify.core.cli import fail
-from certify.core.errors import DomainError, ValidationFailed
+from certify.core.cli import DomainGroup, fail
+from certify.core.errors import ValidationFailed
 from certify.extensions import db
 
-cohorts_cli = AppGroup("cohorts", help="Training classes and their rosters.")
+cohorts_cli = DomainGroup("cohorts", help="Training classes and their rosters.")
 
 
 @cohorts_cli.command("create")
@@ -28,9 +27,6 @@ def create_command(trade_code, level, name, capacity):
     except ValidationFailed as exc:
         db.session.rollback()
         fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
     db.session.commit()
     click.echo(cohort.id)
 
@@ -47,9 +43,6 @@ def enroll_command(cohort_id: int, path: Path, dry_run: bool):
     except BankFileError as exc:
         db.session.rollback()
         fail(f"{exc.filename}: {exc.message}")
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
     click.echo(f"rows: {len(report.rows)}")
     click.echo(f"enrolled: {report.enrolled}")
     click.echo(f"new accounts: {report.new_accounts}")
@@ -80,10 +73,7 @@ def slips_command(cohort_id: int, output: Path):
 
     from certify.cohorts.slips import render_login_slips
 
-    try:
-        cohort = services.get_cohort(cohort_id)
-    except DomainError as exc:
-        fail(exc.message)
+    cohort = services.get_cohort(cohort_id)
     slips = services.cohort_slips(cohort, current_app.config["BASE_URL"] + "/login")
     if not slips:
         fail("the class has nobody enrolled")

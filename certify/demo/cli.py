@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
+from certify.core.cli import DomainGroup
 from certify.demo import data
 from certify.demo.services import load_demo
 from certify.extensions import db
 
-demo_cli = AppGroup("demo", help="Demo data.")
+demo_cli = DomainGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("load")

@@ -4,15 +4,14 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from certify.accounts.models import Role, User
-from certify.core.cli import fail
+from certify.core.cli import DomainGroup, fail
 from certify.core.errors import DomainError, ValidationFailed
 from certify.endorsement import services
 from certify.extensions import db
 
-endorsement_cli = AppGroup("endorsement", help="Submitting certificates to the HR bureau.")
+endorsement_cli = DomainGroup("endorsement", help="Submitting certificates to the HR bureau.")
 
 
 def _user(username: str, role: Role, option: str) -> User:

@@ -9,7 +9,7 @@ from certify.accounts.models import User
 from certify.cohorts.services import get_cohort
 from certify.core import clock
 from certify.core.cli import DomainGroup, fail
-from certify.core.errors import DomainError, ValidationFailed
+from certify.core.errors import ValidationFailed
 from certify.core.idcard import normalise_id_number
 from certify.exams import services
 from certify.extensions import db
@@ -49,9 +49,6 @@ def schedule_command(cohort_id, opens, closes, duration, access_code, departure_
     except ValidationFailed as exc:
         db.session.rollback()
         fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
     db.session.commit()
     click.echo(session.id)
 
@@ -60,11 +57,7 @@ def schedule_command(cohort_id, opens, closes, duration, access_code, departure_
 @click.argument("session_id", type=int)
 def close_command(session_id: int):
     """Close the session's window now and hand in every paper still being written."""
-    try:
-        count = services.close_session(services.get_session(session_id))
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
+    count = services.close_session(services.get_session(session_id))
     db.session.commit()
     click.echo(f"closed; handed in: {count}")
 

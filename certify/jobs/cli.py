@@ -6,21 +6,19 @@ import os
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
 
 from certify.core import clock
-from certify.core.cli import fail
-from certify.core.errors import DomainError
+from certify.core.cli import DomainGroup, fail
 from certify.core.pdf import render_in_background
 from certify.extensions import db
 from certify.jobs import schedule, services
 from certify.jobs.models import JobStatus
 from certify.jobs.queue import job_queue, redis_connection
 
-jobs_cli = AppGroup("jobs", help="Background jobs: run a worker, the schedule, list, retry.")
+jobs_cli = DomainGroup("jobs", help="Background jobs: run a worker, the schedule, list, retry.")
 
 
 def _connection() -> Redis:
@@ -103,9 +101,5 @@ def list_command(status: str | None, limit: int) -> None:
 @click.argument("job_id", type=int)
 def retry_command(job_id: int) -> None:
     """Run a failed job again; only what it had not done yet gets done."""
-    try:
-        job = services.retry_job(services.find_job(job_id))
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message)
+    job = services.retry_job(services.find_job(job_id))
     click.echo(f"{job.id}\t{job.status}")

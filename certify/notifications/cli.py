@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
+from certify.core.cli import DomainGroup
 from certify.notifications import mail, services
 
-notifications_cli = AppGroup("notifications", help="In-app notifications and their email.")
+notifications_cli = DomainGroup("notifications", help="In-app notifications and their email.")
 
 
 @notifications_cli.command("send-email")

@@ -144,3 +144,37 @@ def test_users_list_prints_one_line_per_account(app):
 def test_demo_accounts_prints_the_logins(app):
     output = app.test_cli_runner().invoke(args=["demo", "accounts"]).output
     assert "worker-demo-2026" in output and data.DEMO_WORKER_ID in output
+
+
+def test_a_refused_command_says_why_and_exits_1_without_a_traceback(app):
+    result = app.test_cli_runner().invoke(args=["results", "finalize", "999999"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "Error:" not in result.output
+    assert "没有这个考试场次。" in result.output  # the service's own message
+
+
+def test_a_database_without_tables_says_to_upgrade_first(tmp_path):
+    from certify import create_app
+    from certify.config import load_settings
+
+    settings = load_settings(
+        {"CERTIFY_ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"},
+        instance_path=tmp_path / "instance",
+    )
+    empty = create_app(settings)
+    for args in (["results", "finalize", "1"], ["users", "list"], ["exams", "expire-overdue"]):
+        with empty.app_context():  # the suite's own app context would be used otherwise
+            result = empty.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "run `flask --app wsgi db upgrade` first" in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_a_command_that_stops_keeps_nothing(app):
+    """`users create` with a taken name: the refusal rolls back, the first account stays."""
+    runner = app.test_cli_runner()
+    base = ["users", "create", "--password", "Str0ng-pass", "--role", "trainer", "--name", "王"]
+    assert runner.invoke(args=[*base, "--username", "t1"]).exit_code == 0
+    assert runner.invoke(args=[*base, "--username", "t1"]).exit_code == 1
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
