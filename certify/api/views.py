@@ -26,12 +26,10 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from certify.accounts import sessions, throttle
 from certify.accounts.limits import throttle_logins
-from certify.accounts.models import Role
 from certify.accounts.services import LoginFailed, authenticate
 from certify.api import schemas
 from certify.api.spec import BEARER, ApiBlueprint, note_refusal, note_security, refuses
 from certify.cohorts.models import Enrolment
-from certify.cohorts.services import can_manage
 from certify.core import clock
 from certify.core.errors import DomainError
 from certify.core.transactions import keep_changes
@@ -389,14 +387,6 @@ def events(body: dict, attempt: Attempt):
     return {"departures": attempt.departures, "auto_submitted": auto, "saved_at": clock.now()}
 
 
-def _oversees(user, session) -> bool:
-    """Staff who see every attempt of the session, as on its pages (exams.views): admins,
-    the class's own trainers, examiners of its trade. Not every trainer or examiner."""
-    if user.role is Role.EXAMINER:
-        return session.cohort.trade in user.trades
-    return can_manage(user, session.cohort)
-
-
 @bp.get("/attempts/<int:attempt_id>/result", tags=["attempts"])
 @token_required
 @bp.response(200, schemas.Result, description="Result")
@@ -414,7 +404,7 @@ def result(attempt_id: int):
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         return error(404, "attempt_not_found", _("No such exam."))
-    staff = _oversees(user, attempt.session)
+    staff = services.may_oversee(user, attempt.session)
     if not staff and attempt.user_id != user.id:
         return error(403, "not_your_attempt", _("This is someone else's exam."))
     if not staff:
