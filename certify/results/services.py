@@ -189,7 +189,18 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
 
 
 def compute_results(session: ExamSession) -> list[Result]:
-    """Draft results for everyone enrolled, from graded attempts and averaged practical scores."""
+    """Draft results for everyone enrolled, from graded attempts and averaged practical
+    scores, kept: an overdue paper is handed in first. Published results stay as they are."""
+    return _results(session, keep=True)
+
+
+def preview_results(session: ExamSession) -> list[Result]:
+    """The same decisions, read only (the results page before publishing): nothing is kept,
+    and a paper whose time is up but which the schedule has not graded yet has no score."""
+    return _results(session, keep=False)
+
+
+def _results(session: ExamSession, keep: bool) -> list[Result]:
     trade = session.cohort.trade
     workers = db.session.scalars(
         sa.select(User)
@@ -200,6 +211,10 @@ def compute_results(session: ExamSession) -> list[Result]:
         a.user_id: a
         for a in db.session.scalars(sa.select(Attempt).where(Attempt.session_id == session.id))
     }
+    stored = {
+        r.user_id: r
+        for r in db.session.scalars(sa.select(Result).where(Result.session_id == session.id))
+    }
     practical: dict[int, list[int]] = {}
     for row in db.session.scalars(
         sa.select(PracticalScore).where(PracticalScore.session_id == session.id)
@@ -208,37 +223,43 @@ def compute_results(session: ExamSession) -> list[Result]:
     results = []
     for worker in workers:
         attempt = attempts.get(worker.id)
-        if attempt is not None:
-            touch(attempt)
-        result = db.session.scalar(
-            sa.select(Result).where(Result.session_id == session.id, Result.user_id == worker.id)
-        )
-        if result is None:
-            result = Result(session_id=session.id, user_id=worker.id, status=ResultStatus.DRAFT)
-            db.session.add(result)
-        if result.status is not ResultStatus.DRAFT:
+        result = stored.get(worker.id)
+        if result is not None and result.status is not ResultStatus.DRAFT:
             results.append(result)
             continue
-        theory = (
-            attempt.score_hundredths
-            if attempt is not None and attempt.status is AttemptStatus.GRADED
-            else None
-        )
-        scores = practical.get(worker.id)
-        practical_avg = round(sum(scores) / len(scores)) if scores else None
-        result.theory_hundredths = theory if trade.assesses_theory else None
-        result.practical_hundredths = practical_avg if trade.assesses_practical else None
-        # 缺考: never started the theory (or, where there is none, never scored in practice).
-        result.absent = attempt is None if trade.assesses_theory else not scores
-        passed = not result.absent
-        if trade.assesses_theory:
-            passed &= theory is not None and theory >= trade.theory_pass_mark * 100
-        if trade.assesses_practical:
-            passed &= practical_avg is not None and practical_avg >= trade.practical_pass_mark * 100
-        result.passed = passed
+        if keep:
+            if attempt is not None:
+                touch(attempt)
+            if result is None:
+                result = Result(session_id=session.id, user_id=worker.id)
+                db.session.add(result)
+        else:  # a copy nobody adds to the session: the draft row, if any, stays untouched
+            result = Result(session_id=session.id, user_id=worker.id, objections=[])
+        result.status, result.user, result.session = ResultStatus.DRAFT, worker, session
+        _decide(result, trade, attempt, practical.get(worker.id))
         results.append(result)
-    db.session.flush()
+    if keep:
+        db.session.flush()
     return results
+
+
+def _decide(result: Result, trade, attempt: Attempt | None, scores: list[int] | None) -> None:
+    theory = (
+        attempt.score_hundredths
+        if attempt is not None and attempt.status is AttemptStatus.GRADED
+        else None
+    )
+    practical_avg = round(sum(scores) / len(scores)) if scores else None
+    result.theory_hundredths = theory if trade.assesses_theory else None
+    result.practical_hundredths = practical_avg if trade.assesses_practical else None
+    # 缺考: never started the theory (or, where there is none, never scored in practice).
+    result.absent = attempt is None if trade.assesses_theory else not scores
+    passed = not result.absent
+    if trade.assesses_theory:
+        passed &= theory is not None and theory >= trade.theory_pass_mark * 100
+    if trade.assesses_practical:
+        passed &= practical_avg is not None and practical_avg >= trade.practical_pass_mark * 100
+    result.passed = passed
 
 
 def missing_practical_scores(session: ExamSession, results: list[Result]) -> list[User]:

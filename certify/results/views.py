@@ -17,7 +17,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError
 from certify.core.forms import flash_refusal
-from certify.core.transactions import discard_changes, writes_on_read
+from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.exams.services import overseen_session
 from certify.extensions import db
@@ -97,7 +97,6 @@ def practical(session_id: int):
 
 
 @bp.route("/exams/sessions/<int:session_id>/results", methods=["GET", "POST"])
-@writes_on_read("keeps the draft results it computes")
 @role_required(Role.ADMIN, Role.TRAINER, Role.EXAMINER)
 def results_page(session_id: int):
     exam = overseen_session(session_id, current_user)
@@ -128,7 +127,7 @@ def results_page(session_id: int):
             return redirect(url_for("results.results_page", session_id=session_id))
     rows = services.session_results(exam)
     if not rows or all(r.status is ResultStatus.DRAFT for r in rows):
-        rows = services.compute_results(exam)
+        rows = services.preview_results(exam)
     return render_template(
         "results/results.html",
         exam=exam,
