@@ -69,6 +69,7 @@ def _register_security_headers(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     # Import every model module so the metadata is complete for Alembic and create_all.
     from certify import models  # noqa: F401
+    from certify.accounts.sessions import load_user
     from certify.core import i18n
     from certify.core.auth import configure_login_manager, enforce_password_change
     from certify.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -78,7 +79,7 @@ def _init_extensions(app: Flask) -> None:
         app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True, render_as_batch=True
     )
     login_manager.init_app(app)
-    configure_login_manager()
+    configure_login_manager(load_user)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from certify.core.views import bp as core_bp
     from certify.endorsement.views import bp as endorsement_bp
     from certify.exams.views import bp as exams_bp
+    from certify.home.views import bp as home_bp
     from certify.jobs.views import bp as jobs_bp
     from certify.notifications.views import bp as notifications_bp
     from certify.results.views import bp as results_bp
@@ -131,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from certify.verification.views import bp as verification_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(banks_bp)

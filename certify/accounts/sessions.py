@@ -15,6 +15,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import session
 from sqlalchemy.orm import joinedload
 
 from certify.accounts.models import ApiToken, LoginSession, User
@@ -127,3 +128,15 @@ def revoke_user_tokens(user: User) -> int:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     ).rowcount
+
+
+# The session cookie's key of the server-side login: without a live one, a cookie, even a
+# copied one, logs nobody in.
+LOGIN_KEY = "login_key"
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader (registered by the app factory)."""
+    if not user_id.isdigit():
+        return None
+    return live_login_user(int(user_id), session.get(LOGIN_KEY))

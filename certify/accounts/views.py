@@ -17,11 +17,13 @@ from certify.accounts import services, sessions, throttle
 from certify.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, UserForm
 from certify.accounts.limits import throttle_logins
 from certify.accounts.models import Role
+from certify.accounts.sessions import LOGIN_KEY
 from certify.catalog.services import list_trades
 from certify.core import clock
-from certify.core.auth import LOGIN_KEY, role_required
+from certify.core.auth import role_required
 from certify.core.errors import ValidationFailed
 from certify.core.forms import safe_next, show_problems
+from certify.core.i18n import SUPPORTED_LOCALES
 from certify.core.transactions import keep_changes
 
 bp = Blueprint("accounts", __name__)
@@ -31,7 +33,7 @@ bp = Blueprint("accounts", __name__)
 @throttle_logins(methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.index"))
+        return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
@@ -50,7 +52,7 @@ def login():
             session["lang"] = user.locale
         if user.must_change_password:
             return redirect(url_for("accounts.change_password", next=form.next.data or ""))
-        return redirect(safe_next(form.next.data, url_for("core.index")))
+        return redirect(safe_next(form.next.data, url_for("home.index")))
     return render_template("accounts/login.html", form=form)
 
 
@@ -82,7 +84,7 @@ def change_password():
             show_problems(form, exc)
         else:
             flash(_("Your new password is saved."), "success")
-            return redirect(safe_next(form.next.data, url_for("core.index")))
+            return redirect(safe_next(form.next.data, url_for("home.index")))
     return render_template("accounts/change_password.html", form=form)
 
 
@@ -179,3 +181,13 @@ def user_unlock(user_id: int):
         services.unlock_user(user)
         flash(_("%(name)s can log in again.", name=user.display_name), "success")
     return redirect(url_for("accounts.user_list"))
+
+
+@bp.post("/language/<lang>")
+def set_language(lang: str):
+    """The language switch: kept in the session, and on the account of whoever is logged in."""
+    if lang in SUPPORTED_LOCALES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            services.set_locale(current_user, lang)
+    return redirect(safe_next(request.form.get("next"), url_for("home.index")))

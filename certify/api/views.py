@@ -14,10 +14,8 @@ it in.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 
-import sqlalchemy as sa
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
@@ -29,13 +27,12 @@ from certify.accounts.limits import throttle_logins
 from certify.accounts.services import LoginFailed, authenticate
 from certify.api import schemas
 from certify.api.spec import BEARER, ApiBlueprint, note_refusal, note_security, refuses
-from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.errors import DomainError
 from certify.core.transactions import keep_changes
 from certify.exams import services
 from certify.exams.autosave import save_answer_quickly
-from certify.exams.models import Attempt, AttemptStatus, ExamSession
+from certify.exams.models import Attempt, AttemptStatus
 from certify.extensions import csrf, db, limiter
 from certify.results.models import Result, ResultStatus
 from certify.verification.limits import has_valid_signature, lookup_limit, request_verification
@@ -200,29 +197,8 @@ def revoke_token():
     return current_app.response_class(status=204)
 
 
-def _my_sessions(user) -> list[tuple[ExamSession, Attempt | None]]:
-    """services.sessions_for without handing in what ran out, so that reading writes nothing:
-    the sessions of the worker's classes that open within 12 hours, are open, or were started."""
-    now = clock.now()
-    rows = []
-    for session in db.session.scalars(
-        sa.select(ExamSession)
-        .join(Enrolment, Enrolment.cohort_id == ExamSession.cohort_id)
-        .where(Enrolment.user_id == user.id)
-        .order_by(ExamSession.opens_at)
-    ):
-        attempt = services.find_attempt(session, user)
-        opens, closes, _extra = session.window_for(user.id)
-        if attempt is not None or opens - timedelta(hours=12) <= now < closes:
-            rows.append((session, attempt))
-    return rows
-
-
 def _status(attempt: Attempt) -> str:
-    """As it stands; an open attempt whose time is up reads as expired before it is handed in."""
-    if attempt.is_open and clock.now() >= attempt.deadline:
-        return str(AttemptStatus.EXPIRED)
-    return str(attempt.status)
+    return str(attempt.status_at(clock.now()))
 
 
 def _session_json(session, attempt) -> dict:
@@ -247,7 +223,7 @@ def exams():
 
     The sessions of my classes that open within 12 hours, are open, or that I have started.
     """
-    return [_session_json(s, a) for s, a in _my_sessions(g.api_user)]
+    return [_session_json(s, a) for s, a in services.sessions_for(g.api_user)]
 
 
 def paper_json(attempt, trade_id: int) -> dict:

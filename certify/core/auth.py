@@ -1,4 +1,5 @@
-"""Who may do what: one decorator for every role-protected route."""
+"""Who may do what: one decorator for every role-protected route, whatever the roles are
+(accounts.models.Role), and the first-password rule."""
 
 from __future__ import annotations
 
@@ -6,23 +7,27 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from certify.accounts.models import Role, User
-from certify.accounts.sessions import live_login_user
 from certify.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., object])
 
 # Endpoints a user who must change their password may still reach.
 PASSWORD_CHANGE_EXEMPT = frozenset(
-    {"accounts.change_password", "accounts.logout", "static", "core.healthz", "core.set_language"}
+    {
+        "accounts.change_password",
+        "accounts.logout",
+        "static",
+        "core.healthz",
+        "accounts.set_language",
+    }
 )
 
 
-def role_required(*roles: Role) -> Callable[[F], F]:
+def role_required(*roles: object) -> Callable[[F], F]:
     """Let the listed roles in (every role when none is listed); send anonymous users to
     log in; refuse the rest with 403."""
 
@@ -41,18 +46,6 @@ def role_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-# The session cookie's key of the server-side login (accounts.sessions): without a live one,
-# a cookie, even a copied one, logs nobody in.
-LOGIN_KEY = "login_key"
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return live_login_user(int(user_id), session.get(LOGIN_KEY))
-
-
 def enforce_password_change():
     """Accounts created in bulk carry a printed password: it must be replaced first."""
     if (
@@ -66,7 +59,9 @@ def enforce_password_change():
     return None
 
 
-def configure_login_manager() -> None:
+def configure_login_manager(load_user: Callable[[str], object | None]) -> None:
+    """`load_user` comes from accounts (the app factory hands it in): core knows no domain."""
+    login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

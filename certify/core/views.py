@@ -1,43 +1,19 @@
-"""Pages that belong to no domain: home, health, language switch, error pages."""
+"""What belongs to no domain: the health check and the error pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from certify.accounts.models import Role
-from certify.accounts.services import set_locale
-from certify.cohorts.services import worker_cohorts
 from certify.core.errors import DomainError
-from certify.core.forms import safe_next
-from certify.core.i18n import SUPPORTED_LOCALES
-from certify.endorsement import deadlines
-from certify.endorsement.services import batch_counts
-from certify.exams.services import sessions_to_score
 from certify.extensions import db, limiter
 
 bp = Blueprint("core", __name__)
 
 DATABASE_NAMES = {"sqlite": "sqlite", "postgresql": "postgresql"}
-
-
-@bp.get("/")
-def index():
-    if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login"))
-    admin, reviewer = current_user.role is Role.ADMIN, current_user.role is Role.HR
-    return render_template(
-        "core/home.html",
-        my_cohorts=worker_cohorts(current_user),
-        to_score=sessions_to_score(current_user),
-        batch_counts=batch_counts() if admin else None,
-        late_deadlines=deadlines.flagged_deadlines() if admin else [],
-        review_inbox=deadlines.review_inbox() if reviewer else [],
-    )
 
 
 @bp.get("/healthz")
@@ -50,15 +26,6 @@ def healthz():
         db.session.rollback()
         return jsonify(status="error", database=DATABASE_NAMES.get(dialect, dialect)), 503
     return jsonify(status="ok", database=DATABASE_NAMES.get(dialect, dialect))
-
-
-@bp.post("/language/<lang>")
-def set_language(lang: str):
-    if lang in SUPPORTED_LOCALES:
-        session["lang"] = lang
-        if current_user.is_authenticated:
-            set_locale(current_user, lang)
-    return redirect(safe_next(request.form.get("next"), url_for("core.index")))
 
 
 ERROR_TEXTS = {

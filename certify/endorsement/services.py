@@ -29,13 +29,13 @@ from certify.certificates.services import certificate_dir, find_certificate, sto
 from certify.certificates.signing import b64url, sign_bytes
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from certify.core.workdays import add_working_days
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
 from certify.endorsement.package import build_package
 from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.notifications.services import notify, notify_role
 from certify.results.models import Result, ResultStatus
-from certify.results.services import add_working_days
 
 DECISION_LABEL = b"certify-endorsement-decision-v1\n"
 MAX_REASON = 500

@@ -4,12 +4,17 @@ On an exam day of thousands the office and the proctors reload this page through
 exam, on phones, while the workers write. So it counts in the database, filters and pages
 there, and reads one page of workers with their attempts in two queries: a page of 2,000
 rows with a lazy load per row would take seconds of the server the exam runs on.
+
+It only reads. A paper whose time is up counts as handed in at once (Attempt.status_at), and
+the schedule (`exams expire-overdue`, every minute) grades it; the board never grades a hall
+of papers inside a proctor's page view.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -21,7 +26,6 @@ from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.extensions import db
 
 PER_PAGE = 100
-FINALISE_PER_VIEW = 100  # overdue attempts one view hands in (~9 ms each); cron does the rest
 HANDED_IN = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED, AttemptStatus.EXPIRED)
 
 
@@ -50,6 +54,11 @@ FILTER_LABELS = {
 class BoardRow:
     worker: User
     attempt: Attempt | None
+    now: datetime
+
+    @property
+    def status(self) -> AttemptStatus | None:
+        return self.attempt.status_at(self.now) if self.attempt else None
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,19 @@ def parse_filter(value: str | None) -> BoardFilter:
     return BoardFilter(value) if value in set(BoardFilter) else BoardFilter.ALL
 
 
-def _matching(exam: ExamSession, state: BoardFilter, name: str) -> sa.Select:
+def _writing(now: datetime):
+    return sa.and_(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline > now)
+
+
+def _handed_in(now: datetime):
+    """Handed in, or open with its time up (the schedule hands it in within the minute)."""
+    return sa.or_(
+        Attempt.status.in_(HANDED_IN),
+        sa.and_(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline <= now),
+    )
+
+
+def _matching(exam: ExamSession, state: BoardFilter, name: str, now: datetime) -> sa.Select:
     on_paper = sa.and_(Attempt.user_id == User.id, Attempt.session_id == exam.id)
     query = (
         sa.select(User)
@@ -79,41 +100,39 @@ def _matching(exam: ExamSession, state: BoardFilter, name: str) -> sa.Select:
     condition = {
         BoardFilter.ALL: None,
         BoardFilter.NOT_STARTED: Attempt.id.is_(None),
-        BoardFilter.WRITING: Attempt.status == AttemptStatus.IN_PROGRESS,
-        BoardFilter.HANDED_IN: Attempt.status.in_(HANDED_IN),
+        BoardFilter.WRITING: _writing(now),
+        BoardFilter.HANDED_IN: _handed_in(now),
         BoardFilter.LEFT_PAGE: Attempt.departures > 0,
     }[state]
     return query if condition is None else query.where(condition)
 
 
-def count_board(exam: ExamSession) -> dict[BoardFilter, int]:
+def count_board(exam: ExamSession, now: datetime) -> dict[BoardFilter, int]:
     enrolled = db.session.scalar(
         sa.select(sa.func.count()).where(Enrolment.cohort_id == exam.cohort_id)
     )
-    by_status: dict[AttemptStatus, int] = {}
-    left = 0
-    rows = db.session.execute(
-        sa.select(Attempt.status, sa.func.count(), sa.func.count().filter(Attempt.departures > 0))
-        .where(Attempt.session_id == exam.id)
-        .group_by(Attempt.status)
-    )
-    for status, n, departed in rows:
-        by_status[status] = n
-        left += departed
-    started = sum(by_status.values())
+    started, writing, left = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(_writing(now)),
+            sa.func.count().filter(Attempt.departures > 0),
+        ).where(Attempt.session_id == exam.id)
+    ).one()
     return {
         BoardFilter.ALL: enrolled or 0,
         BoardFilter.NOT_STARTED: max(0, (enrolled or 0) - started),
-        BoardFilter.WRITING: by_status.get(AttemptStatus.IN_PROGRESS, 0),
-        BoardFilter.HANDED_IN: sum(by_status.get(s, 0) for s in HANDED_IN),
+        BoardFilter.WRITING: writing,
+        BoardFilter.HANDED_IN: started - writing,
         BoardFilter.LEFT_PAGE: left,
     }
 
 
-def read_board(exam: ExamSession, state: BoardFilter, name: str, page: int) -> Board:
+def read_board(
+    exam: ExamSession, state: BoardFilter, name: str, page: int, now: datetime
+) -> Board:
     """One page of the session's workers in `state` whose name or username holds `name`."""
     pagination = db.paginate(
-        _matching(exam, state, name), page=page, per_page=PER_PAGE, error_out=False
+        _matching(exam, state, name, now), page=page, per_page=PER_PAGE, error_out=False
     )
     workers = list(pagination.items)
     attempts = {
@@ -124,5 +143,5 @@ def read_board(exam: ExamSession, state: BoardFilter, name: str, page: int) -> B
             )
         )
     }
-    rows = [BoardRow(w, attempts.get(w.id)) for w in workers]
-    return Board(count_board(exam), pagination, rows)
+    rows = [BoardRow(w, attempts.get(w.id), now) for w in workers]
+    return Board(count_board(exam, now), pagination, rows)

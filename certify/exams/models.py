@@ -139,6 +139,11 @@ class Attempt(db.Model):
     def accepts_answers_at(self, at: datetime) -> bool:
         return self.is_open and at < self.deadline
 
+    def status_at(self, at: datetime) -> AttemptStatus:
+        """As a reader sees it at `at`: an open paper whose time is up reads as time up
+        before the schedule (or the worker's own page) hands it in."""
+        return AttemptStatus.EXPIRED if self.is_open and at >= self.deadline else self.status
+
     def end(self, status: AttemptStatus, at: datetime) -> None:
         """in_progress → submitted | expired; anything else is refused."""
         if status not in (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED):

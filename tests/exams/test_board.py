@@ -79,27 +79,23 @@ def test_the_board_pages_and_keeps_its_filter(client, login, trainer, exam, day,
     assert names_in(first) != names_in(second)
 
 
-def test_the_board_hands_in_what_ran_out(client, login, trainer, exam, day, frozen_clock):
-    writing, _handed_in, _waiting = day
-    frozen_clock.advance(minutes=91)
-    login("teacher")
-    client.get("/?lang=en")
-    page = client.get(f"/exams/sessions/{exam.id}").get_data(as_text=True)
-    assert counts_in(page)["writing"] == "0" and counts_in(page)["handed_in"] == "2"
-    db.session.expire_all()
-    assert not services.find_attempt(exam, writing).is_open
-
-
-def test_one_view_hands_in_only_so_many(
-    client, login, trainer, exam, day, frozen_clock, monkeypatch
+def test_the_board_counts_what_ran_out_as_handed_in_and_the_schedule_grades_it(
+    client, login, trainer, exam, day, frozen_clock
 ):
-    monkeypatch.setattr(board, "FINALISE_PER_VIEW", 1)
-    _writing, _handed_in, waiting = day
+    writing, _handed_in, waiting = day
     services.start_attempt(exam, waiting[0])
     db.session.commit()
     frozen_clock.advance(minutes=91)
     login("teacher")
     client.get("/?lang=en")
-    url = f"/exams/sessions/{exam.id}"
-    assert counts_in(client.get(url).get_data(as_text=True))["writing"] == "1"
-    assert counts_in(client.get(url).get_data(as_text=True))["writing"] == "0"
+    page = client.get(f"/exams/sessions/{exam.id}").get_data(as_text=True)
+    # every paper whose time is up, at once, however many: the board only reads
+    assert counts_in(page)["writing"] == "0" and counts_in(page)["handed_in"] == "3"
+    db.session.expire_all()
+    assert services.find_attempt(exam, writing).is_open  # not graded by a page view
+    assert services.expire_overdue() == 2  # the schedule's minute hands them in
+    db.session.commit()
+    db.session.expire_all()
+    assert not services.find_attempt(exam, writing).is_open
+    page = client.get(f"/exams/sessions/{exam.id}").get_data(as_text=True)
+    assert counts_in(page)["handed_in"] == "3"

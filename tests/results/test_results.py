@@ -5,6 +5,7 @@ import pytest
 
 from certify.accounts.models import Role
 from certify.core.errors import Conflict
+from certify.core.workdays import add_working_days
 from certify.exams import services
 from certify.extensions import db
 from certify.results import services as results
@@ -14,9 +15,9 @@ from tests.factories import make_user
 
 def test_working_days_skip_the_weekend():
     friday = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Wenzhou
-    assert results.add_working_days(friday, 5) == datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
-    assert results.add_working_days(friday, 1) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
-    assert results.add_working_days(friday, 0) == friday
+    assert add_working_days(friday, 5) == datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+    assert add_working_days(friday, 1) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    assert add_working_days(friday, 0) == friday
 
 
 def _sit(exam, worker, right=True):

@@ -1,0 +1,1 @@
+"""The home page: each domain's summary for the person logged in."""
