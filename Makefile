@@ -15,7 +15,7 @@ PORT ?= 5000
 export PORT
 AXE := tests/e2e/node_modules/.installed
 
-.PHONY: setup run serve test lint format bench translations-update system-packages db demo clean
+.PHONY: setup run serve test imports lint format bench translations-update system-packages db demo clean
 
 setup: system-packages $(STAMP) $(MO)
 
@@ -55,6 +55,11 @@ serve: setup
 	CERTIFY_ENV=production $(FLASK) keys init >/dev/null
 	CERTIFY_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Which package imports which (docs/architecture.md); `lint-imports` checks the rules.
+imports: setup
+	$(BIN)/python -m certify.devtools.imports
+	$(BIN)/lint-imports --no-cache
+
 run: demo
 	@echo "Certify is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -66,6 +71,7 @@ $(AXE): tests/e2e/package-lock.json
 
 test: setup $(AXE)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Exam-day load: 500 workers start within a minute and answer every ~20 s while 1,000

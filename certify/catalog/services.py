@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from certify.audit.services import record_event
 from certify.catalog.models import CertificateType, KnowledgeArea, Trade
-from certify.certificates.numbering import format_problem
+from certify.catalog.number_formats import format_problem
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
 from certify.core.references import count_references
 from certify.extensions import db

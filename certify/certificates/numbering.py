@@ -21,14 +21,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from certify.catalog.models import CertificateType, Trade
+from certify.catalog.models import Trade
+from certify.catalog.number_formats import format_problem, number_format
 from certify.certificates.models import CertificateSerial
 from certify.core.errors import Conflict, Problem, ValidationFailed
 from certify.extensions import db
-
-LEVEL_FORMAT = "{kind}{institution}{province}{site}{yy}{level}{serial:06d}"
-SPECIAL_FORMAT = "ZX{province}{site}{yy}{serial:06d}"
-FIELDS = frozenset({"kind", "institution", "province", "site", "yy", "yyyy", "level", "serial"})
 
 
 @dataclass(frozen=True)
@@ -53,31 +50,6 @@ class Issuer:
             site=config["ISSUER_SITE"],
             endorser=config["ENDORSING_BODY"],
         )
-
-
-def number_format(trade: Trade) -> str:
-    if trade.certificate_number_format:
-        return trade.certificate_number_format
-    return LEVEL_FORMAT if trade.certificate_type is CertificateType.LEVEL else SPECIAL_FORMAT
-
-
-def format_problem(template: str) -> str | None:
-    """Why a number format cannot be used, or None. Shown where a trade's format is set."""
-    try:
-        parts = list(string.Formatter().parse(template))
-    except ValueError:
-        return _("The number format has an unmatched brace.")
-    names = [name for _text, name, _spec, _conv in parts if name is not None]
-    unknown = sorted(set(names) - FIELDS)
-    if unknown:
-        return _(
-            "Unknown field %(field)s in the number format; use %(fields)s.",
-            field="{" + unknown[0] + "}",
-            fields=", ".join("{" + f + "}" for f in sorted(FIELDS)),
-        )
-    if names.count("serial") != 1 or names[-1] != "serial":
-        return _("The number format needs exactly one {serial}, at its end.")
-    return None
 
 
 def allocate_number(trade: Trade, level: int | None, issued_on: date) -> str:

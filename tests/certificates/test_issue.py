@@ -15,9 +15,9 @@ import zxingcpp
 
 from certify.audit.models import AuditEvent
 from certify.catalog.models import CertificateType
+from certify.catalog.number_formats import format_problem
 from certify.certificates import services
 from certify.certificates.models import Certificate, CertificateStatus
-from certify.certificates.numbering import format_problem
 from certify.certificates.render import PAYLOAD_NAME
 from certify.certificates.signing import (
     NoSigningKey,

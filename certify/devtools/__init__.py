@@ -1,0 +1,1 @@
+"""Tools for the people who change the code; nothing here runs in production."""
