@@ -196,7 +196,7 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from certify.accounts.models import Role
-    from certify.banks.formats.common import QuestionType
+    from certify.banks.types import QuestionType
     from certify.catalog.models import level_label
     from certify.core import clock
     from certify.core.forms import page_url

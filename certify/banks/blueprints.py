@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from certify.audit.services import record_event
-from certify.banks.formats.common import QuestionType
 from certify.banks.models import (
     BlueprintQuota,
     BlueprintSection,
@@ -23,6 +22,7 @@ from certify.banks.models import (
     QuestionVersion,
 )
 from certify.banks.services import subtree_ids
+from certify.banks.types import QuestionType
 from certify.catalog.models import CertificateType, KnowledgeArea, Trade
 from certify.catalog.services import find_area_by_path, get_trade
 from certify.core import clock

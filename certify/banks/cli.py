@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 
 from certify.banks import blueprints as bp_services
 from certify.banks.export import EXPORT_FORMATS, export_bank, template_xlsx
-from certify.banks.formats.common import MAX_FILE_BYTES, BankFileError
 from certify.banks.importer import FORMAT_LABELS, ImportOptions, ImportReport, import_bank
 from certify.banks.services import active_versions
 from certify.catalog.services import get_trade
 from certify.core.cli import DomainGroup, fail
 from certify.core.errors import ValidationFailed
+from certify.core.tables import MAX_FILE_BYTES, UnusableFile
 from certify.extensions import db
 
 banks_cli = DomainGroup("banks", help="Question banks: import, export, template.")
@@ -70,7 +70,7 @@ def import_command(path: Path, trade_code, valid_only, dry_run, default_area, cr
                 create_areas=create_areas,
             ),
         )
-    except BankFileError as exc:
+    except UnusableFile as exc:
         db.session.rollback()
         fail(f"{exc.filename}: {exc.message}")
     print_report(report)

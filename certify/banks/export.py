@@ -6,9 +6,9 @@ import csv
 import io
 from collections.abc import Sequence
 
-from certify.banks.formats.common import OPTION_KEYS, TRUE_KEY, QuestionType
 from certify.banks.formats.tabular import COLUMNS
 from certify.banks.models import QuestionVersion
+from certify.banks.types import OPTION_KEYS, TRUE_KEY, QuestionType
 from certify.core.spreadsheets import append_row, csv_row
 
 TYPE_NAMES = {

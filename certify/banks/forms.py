@@ -15,8 +15,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from certify.banks.formats.common import OPTION_KEYS, QUESTION_TYPE_LABELS, QuestionType
 from certify.banks.models import DIFFICULTY_LABELS
+from certify.banks.types import OPTION_KEYS, QUESTION_TYPE_LABELS, QuestionType
 from certify.catalog.models import Trade, level_label
 
 

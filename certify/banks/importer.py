@@ -15,16 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from certify.audit.services import record_event
-from certify.banks.formats.common import (
-    MAX_FILE_BYTES,
-    BankFileError,
-    ImportProblem,
-    ParsedQuestion,
-    ParseResult,
-    SkippedItem,
-    Unit,
-    decode_text,
-)
+from certify.banks.formats.common import ParsedQuestion, ParseResult, SkippedItem
 from certify.banks.models import (
     DEFAULT_DIFFICULTY,
     BankImport,
@@ -35,6 +26,7 @@ from certify.banks.validation import fingerprint, question_problems
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import ensure_area_path, find_area_by_path
 from certify.core import clock
+from certify.core.tables import MAX_FILE_BYTES, ImportProblem, Unit, UnusableFile, decode_text
 from certify.extensions import db
 
 FORMATS = ("xlsx", "csv", "gift", "moodle_xml", "aiken")
@@ -105,7 +97,7 @@ def detect_format(filename: str, data: bytes) -> str:
         return "csv"
     try:
         text = decode_text(data[:65536], filename)
-    except BankFileError:
+    except UnusableFile:
         text = ""
     first_line = text.split("\n", 1)[0]
     if "题干" in first_line and ("," in first_line or "\t" in first_line):
@@ -115,7 +107,7 @@ def detect_format(filename: str, data: bytes) -> str:
     upper = text.upper()
     if "ANSWER:" in upper or "ANSWER：" in upper or "答案：" in text or "答案:" in text:
         return "aiken"
-    raise BankFileError(
+    raise UnusableFile(
         filename,
         _(
             "The file type is not recognised. Use the Excel template, CSV, Moodle GIFT, "
@@ -126,9 +118,9 @@ def detect_format(filename: str, data: bytes) -> str:
 
 def parse_file(filename: str, data: bytes) -> tuple[str, ParseResult]:
     if len(data) > MAX_FILE_BYTES:
-        raise BankFileError(filename, _("The file is larger than 10 MB."))
+        raise UnusableFile(filename, _("The file is larger than 10 MB."))
     if not data.strip():
-        raise BankFileError(filename, _("The file is empty."))
+        raise UnusableFile(filename, _("The file is empty."))
     fmt = detect_format(filename, data)
     if fmt == "xlsx":
         from certify.banks.formats.tabular import parse_xlsx

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from certify.banks.formats.common import FALSE_KEY, TRUE_KEY, QuestionType
+from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.core import clock
 from certify.core.db_types import UTCDateTime

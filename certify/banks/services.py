@@ -11,8 +11,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
 from certify.audit.services import record_event
-from certify.banks.formats.common import ParsedOption, ParsedQuestion, QuestionType
+from certify.banks.formats.common import ParsedOption, ParsedQuestion
 from certify.banks.models import Question, QuestionStatus, QuestionVersion
+from certify.banks.types import QuestionType
 from certify.banks.validation import fingerprint, question_problems
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.core import clock

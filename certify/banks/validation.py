@@ -9,16 +9,14 @@ import unicodedata
 from flask_babel import gettext as _
 
 from certify.banks.formats.common import (
-    FALSE_KEY,
     MAX_EXPLANATION_CHARS,
     MAX_OPTION_CHARS,
     MAX_OPTIONS,
     MAX_STEM_CHARS,
     MIN_OPTIONS,
-    TRUE_KEY,
     ParsedQuestion,
-    QuestionType,
 )
+from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
 
 MAX_SOURCE_CHARS = 200
 

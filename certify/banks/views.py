@@ -12,7 +12,6 @@ from certify.accounts.models import Role
 from certify.banks import blueprints as bp_services
 from certify.banks import services
 from certify.banks.export import EXPORT_FORMATS, export_bank, template_xlsx
-from certify.banks.formats.common import OPTION_KEYS, BankFileError, QuestionType
 from certify.banks.formats.tabular import parse_answer
 from certify.banks.forms import (
     ConfirmImportForm,
@@ -23,12 +22,14 @@ from certify.banks.forms import (
 )
 from certify.banks.importer import FORMAT_LABELS, ImportOptions, check_import, import_bank
 from certify.banks.models import BankImport, QuestionStatus
+from certify.banks.types import OPTION_KEYS, QuestionType
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade, list_trades
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, Problem, ValidationFailed
 from certify.core.forms import page_number, safe_next, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
+from certify.core.tables import UnusableFile as BankFileError
 from certify.extensions import db
 
 bp = Blueprint("banks", __name__, url_prefix="/banks")

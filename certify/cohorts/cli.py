@@ -4,11 +4,11 @@ from pathlib import Path
 
 import click
 
-from certify.banks.formats.common import BankFileError
 from certify.catalog.services import get_trade
 from certify.cohorts import services
 from certify.core.cli import DomainGroup, fail
 from certify.core.errors import ValidationFailed
+from certify.core.tables import UnusableFile
 from certify.extensions import db
 
 cohorts_cli = DomainGroup("cohorts", help="Training classes and their rosters.")
@@ -40,7 +40,7 @@ def enroll_command(cohort_id: int, path: Path, dry_run: bool):
     try:
         cohort = services.get_cohort(cohort_id)
         report = services.enrol_roster(cohort, path.name, path.read_bytes(), dry_run=dry_run)
-    except BankFileError as exc:
+    except UnusableFile as exc:
         db.session.rollback()
         fail(f"{exc.filename}: {exc.message}")
     click.echo(f"rows: {len(report.rows)}")

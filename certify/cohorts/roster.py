@@ -17,16 +17,17 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from certify.banks.formats.common import (
-    MAX_FILE_BYTES,
-    BankFileError,
-    ImportProblem,
-    Unit,
-    decode_text,
-)
-from certify.banks.formats.tabular import _clean, check_xlsx_archive
 from certify.core import clock
 from certify.core.idcard import InvalidIdNumber, check_char, normalise_id_number, parse_id_number
+from certify.core.tables import (
+    MAX_FILE_BYTES,
+    ImportProblem,
+    Unit,
+    UnusableFile,
+    check_xlsx_archive,
+    clean_cell,
+    decode_text,
+)
 
 MAX_ROWS = 10_000
 MIN_AGE = 16
@@ -145,13 +146,13 @@ class RosterResult:
 
 
 def read_roster(filename: str, data: bytes) -> RosterResult:
-    """Read a roster; raise BankFileError only when the file as a whole is unusable."""
+    """Read a roster; raise UnusableFile only when the file as a whole is unusable."""
     if len(data) > MAX_FILE_BYTES:
-        raise BankFileError(filename, _("The file is larger than 10 MB."))
+        raise UnusableFile(filename, _("The file is larger than 10 MB."))
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(filename, data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise BankFileError(
+        raise UnusableFile(
             filename,
             _("This is an old Excel (.xls) file. Save it as .xlsx in Excel and upload it again."),
         )
@@ -169,7 +170,7 @@ def _read_text(filename: str, data: bytes) -> RosterResult:
     try:
         return _read_rows(filename, [reader])
     except csv.Error as exc:
-        raise BankFileError(
+        raise UnusableFile(
             filename,
             _("Line %(n)d of the file cannot be read (%(why)s).", n=reader.line_num, why=exc),
         ) from exc
@@ -183,7 +184,7 @@ def _read_xlsx(filename: str, data: bytes) -> RosterResult:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on broken files
-        raise BankFileError(filename, not_excel) from exc
+        raise UnusableFile(filename, not_excel) from exc
     try:
         sheets = []
         for sheet in workbook.worksheets:
@@ -191,10 +192,10 @@ def _read_xlsx(filename: str, data: bytes) -> RosterResult:
             sheet.reset_dimensions()
             sheets.append(sheet.iter_rows(values_only=True))
         return _read_rows(filename, sheets)
-    except BankFileError:
+    except UnusableFile:
         raise
     except Exception as exc:
-        raise BankFileError(filename, not_excel) from exc
+        raise UnusableFile(filename, not_excel) from exc
     finally:
         workbook.close()
 
@@ -224,7 +225,7 @@ def _find_header(rows: Iterator[tuple[int, list[object]]]) -> dict[str, int] | N
     above it (a title such as '2026年电工培训班花名册'). None when the sheet is empty."""
     first: dict[str, int] | None = None
     for seen, (_number, raw) in enumerate(_non_empty(rows), start=1):
-        cells = [_clean(c) for c in raw]
+        cells = [clean_cell(c) for c in raw]
         mapping = _header_map(cells)
         if first is None:
             first = mapping
@@ -236,7 +237,7 @@ def _find_header(rows: Iterator[tuple[int, list[object]]]) -> dict[str, int] | N
 def _non_empty(
     rows: Iterator[tuple[int, list[object]]],
 ) -> Iterator[tuple[int, list[object]]]:
-    return ((number, raw) for number, raw in rows if any(_clean(c) for c in raw))
+    return ((number, raw) for number, raw in rows if any(clean_cell(c) for c in raw))
 
 
 def _read_rows(filename: str, sheets: Iterable[Iterable[Iterable[object]]]) -> RosterResult:
@@ -253,9 +254,9 @@ def _read_rows(filename: str, sheets: Iterable[Iterable[Iterable[object]]]) -> R
         if first_header is None:
             first_header = columns
     if first_header is None:
-        raise BankFileError(filename, _("The file has no rows."))
+        raise UnusableFile(filename, _("The file has no rows."))
     missing = [name for name in REQUIRED_COLUMNS if name not in first_header]
-    raise BankFileError(
+    raise UnusableFile(
         filename,
         _(
             "The first row must hold the column names; missing: %(names)s. "
@@ -277,7 +278,7 @@ class _RosterReader:
     def read(self, rows: Iterator[tuple[int, list[object]]]) -> RosterResult:
         for count, (number, raw) in enumerate(rows, start=1):
             if count > MAX_ROWS:
-                raise BankFileError(
+                raise UnusableFile(
                     self.filename,
                     _(
                         "The roster has more than %(n)d rows; split it into several files.",
@@ -298,7 +299,7 @@ class _RosterReader:
             return raw[index] if index is not None and index < len(raw) else None
 
         def cell(name: str) -> str:
-            return _clean(raw_cell(name))
+            return clean_cell(raw_cell(name))
 
         def problem(name: str, message: str) -> None:
             problems.append(ImportProblem(self.filename, number, Unit.ROW, name, message))
@@ -410,7 +411,7 @@ class _RosterReader:
     def _check_id_number(self, raw: object, id_type: str | None, problem):
         """(normalised number or None when unusable, parsed resident ID or None)."""
         column = "证件号码"
-        text = _unquote(unicodedata.normalize("NFKC", _clean(raw)))
+        text = _unquote(unicodedata.normalize("NFKC", clean_cell(raw)))
         value = normalise_id_number(text)
         if not value:
             problem(column, _("Fill in the ID number."))

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from certify.accounts.models import Role, User
 from certify.accounts.services import generate_initial_password
 from certify.audit.services import record_event
-from certify.banks.formats.common import ImportProblem, Unit
 from certify.catalog.models import CertificateType, Trade
 from certify.cohorts.models import Cohort, CohortSession, EligibilityRule, Enrolment
 from certify.cohorts.roster import RosterRow, read_roster
@@ -20,6 +19,7 @@ from certify.cohorts.slips import SlipData
 from certify.core import clock
 from certify.core.errors import Forbidden, NotFound, Problem, ValidationFailed
 from certify.core.masking import mask_id_number
+from certify.core.tables import ImportProblem, Unit
 from certify.extensions import db
 
 

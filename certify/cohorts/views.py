@@ -21,7 +21,6 @@ from wtforms.fields.choices import SelectChoice
 
 from certify.accounts.forms import ConfirmForm
 from certify.accounts.models import Role, User
-from certify.banks.formats.common import BankFileError
 from certify.banks.forms import area_choices
 from certify.catalog.models import KnowledgeArea, Trade, level_label
 from certify.catalog.services import list_trades
@@ -42,6 +41,7 @@ from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import flash_refusal, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
+from certify.core.tables import UnusableFile
 from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.extensions import db
@@ -242,7 +242,7 @@ def roster(cohort_id: int):
         filename, data = upload.filename or "roster", upload.read()
         try:
             report = services.enrol_roster(cohort, filename, data, dry_run=True)
-        except BankFileError as exc:
+        except UnusableFile as exc:
             form.file.errors = [f"{exc.filename}: {exc.message}"]
             return render_template("cohorts/roster.html", cohort=cohort, form=form), 422
         except DomainError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 
-from certify.banks.formats.common import QuestionType
+from certify.banks.types import QuestionType
 
 Grader = Callable[[frozenset[str], frozenset[str], int], Fraction]
 GRADERS: dict[tuple[QuestionType, str], Grader] = {}

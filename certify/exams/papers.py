@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from certify.banks.blueprints import needed_counts
-from certify.banks.formats.common import QuestionType
 from certify.banks.models import ExamBlueprint, Question, QuestionStatus, QuestionVersion
+from certify.banks.types import QuestionType
 from certify.catalog.models import KnowledgeArea
 from certify.core.errors import DomainError
 from certify.extensions import db

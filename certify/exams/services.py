@@ -23,8 +23,8 @@ from sqlalchemy.orm import aliased, joinedload
 
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
-from certify.banks.formats.common import QuestionType
 from certify.banks.models import ExamBlueprint, QuestionVersion
+from certify.banks.types import QuestionType
 from certify.cohorts.models import Cohort, Enrolment
 from certify.cohorts.services import can_manage
 from certify.core import clock

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from certify.banks.formats.common import BankFileError
 from certify.core import clock
 from certify.core.cli import DomainGroup, fail
 from certify.core.errors import ValidationFailed
 from certify.core.masking import mask_id_number
+from certify.core.tables import UnusableFile
 from certify.exams.cli import exams_cli
 from certify.exams.services import get_session
 from certify.results import services
@@ -27,7 +27,7 @@ def practical_scores_command(session_id: int, path: Path):
         report = services.import_practical_scores(
             get_session(session_id), path.name, path.read_bytes()
         )
-    except BankFileError as exc:
+    except UnusableFile as exc:
         fail(f"{exc.filename}: {exc.message}")
     for problem in report.problems:
         click.echo(f"  {problem}")

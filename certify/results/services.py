@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
-from certify.banks.formats.common import BankFileError, ImportProblem, Unit, decode_text
 from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, Problem, ValidationFailed
 from certify.core.idcard import normalise_id_number
+from certify.core.tables import ImportProblem, Unit, UnusableFile, decode_text
 from certify.core.workdays import add_working_days
 from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.exams.services import touch
@@ -111,7 +111,7 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
     if data[:4] == b"PK\x03\x04":
         from openpyxl import load_workbook
 
-        from certify.banks.formats.tabular import check_xlsx_archive
+        from certify.core.tables import check_xlsx_archive
 
         check_xlsx_archive(data, filename)
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
@@ -122,7 +122,7 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
     else:
         rows = list(csv.reader(io.StringIO(decode_text(data, filename))))
     if not rows:
-        raise BankFileError(filename, _("The file has no rows."))
+        raise UnusableFile(filename, _("The file has no rows."))
     header = [h.strip() for h in rows[0]]
     need = {
         "证件号码": ("证件号码", "身份证号"),
@@ -133,7 +133,7 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
     for key, names in need.items():
         found = next((i for i, h in enumerate(header) if h in names), None)
         if found is None:
-            raise BankFileError(
+            raise UnusableFile(
                 filename,
                 _(
                     "The first row must hold 证件号码, 考评员 and 分数; missing: %(name)s.",

@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.banks.blueprints import list_blueprints
-from certify.banks.formats.common import QuestionType
 from certify.banks.models import ExamBlueprint, Question, QuestionStatus, QuestionVersion
 from certify.banks.services import subtree_ids
+from certify.banks.types import QuestionType
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.cohorts.models import Cohort, Enrolment
 from certify.core import clock

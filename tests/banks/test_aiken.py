@@ -7,7 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from certify.banks.formats.aiken import parse_aiken
-from certify.banks.formats.common import OPTION_KEYS, ParseResult, QuestionType, Unit
+from certify.banks.formats.common import ParseResult
+from certify.banks.types import OPTION_KEYS, QuestionType
+from certify.core.tables import Unit
 
 FILENAME = "仓储安全.txt"
 

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certify.banks import blueprints as bp
-from certify.banks.formats.common import QuestionType
 from certify.banks.importer import import_bank
+from certify.banks.types import QuestionType
 from certify.catalog.models import CertificateType
 from certify.core.errors import ValidationFailed
 from certify.demo.data import BANKS_DIR, ELECTROPLATER_AREAS, WAREHOUSE_KEEPER_AREAS

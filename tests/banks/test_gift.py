@@ -8,17 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certify.banks.formats.common import (
-    FALSE_KEY,
-    MAX_QUESTIONS,
-    TRUE_KEY,
-    BankFileError,
-    ParsedOption,
-    ParseResult,
-    QuestionType,
-    Unit,
-)
+from certify.banks.formats.common import MAX_QUESTIONS, ParsedOption, ParseResult
 from certify.banks.formats.gift import parse_gift
+from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
+from certify.core.tables import Unit, UnusableFile
 
 
 def parse(text: str) -> ParseResult:
@@ -524,7 +517,7 @@ def test_ten_thousand_questions():
 
 def test_too_many_questions_is_a_file_error():
     text = "\n\n".join("题{T}" for _ in range(MAX_QUESTIONS + 1))
-    with pytest.raises(BankFileError):
+    with pytest.raises(UnusableFile):
         parse(text)
 
 
@@ -576,7 +569,7 @@ GIFTISH = st.lists(st.one_of(FRAGMENTS, st.text(max_size=5)), max_size=40).map("
 def _check(text: str) -> None:
     try:
         result = parse(text)
-    except BankFileError:
+    except UnusableFile:
         return
     assert isinstance(result, ParseResult)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1

@@ -2,10 +2,10 @@ import pytest
 import sqlalchemy as sa
 
 from certify.audit.models import AuditEvent
-from certify.banks.formats.common import BankFileError
 from certify.banks.importer import ImportOptions, detect_format, import_bank
 from certify.banks.models import BankImport, Question
 from certify.catalog.services import find_area_by_path
+from certify.core.tables import UnusableFile
 from certify.extensions import db
 from tests.banks.conftest import ROWS, csv_bytes, xlsx_bytes
 
@@ -106,7 +106,7 @@ def test_limits_on_rows(trade, monkeypatch):
     from certify.banks.formats import tabular
 
     monkeypatch.setattr(tabular, "MAX_QUESTIONS", 3)
-    with pytest.raises(BankFileError, match="more than 3"):
+    with pytest.raises(UnusableFile, match="more than 3"):
         import_bank(trade, "x.csv", csv_bytes(ROWS))
 
 
@@ -116,7 +116,7 @@ def test_format_detection_prefers_content(app):
     assert detect_format("a.txt", csv_bytes(ROWS, "gbk")) == "csv"
     assert detect_format("a.txt", "题目？{=甲 ~乙}".encode()) == "gift"
     assert detect_format("a.txt", "题目？\nA. 甲\nB. 乙\nANSWER: A\n".encode()) == "aiken"
-    with pytest.raises(BankFileError, match="not recognised"):
+    with pytest.raises(UnusableFile, match="not recognised"):
         detect_format("notes.txt", "随便写的一段话".encode())
 
 
@@ -129,6 +129,6 @@ def test_format_detection_prefers_content(app):
     ],
 )
 def test_hostile_files_get_a_clear_error(trade, name, data, message):
-    with pytest.raises(BankFileError, match=message):
+    with pytest.raises(UnusableFile, match=message):
         import_bank(trade, name, data)
     assert _count() == 0

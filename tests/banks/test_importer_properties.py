@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from certify.banks.formats.common import BankFileError
 from certify.banks.importer import parse_file
+from certify.core.tables import UnusableFile
 
 FRAGMENTS = [
     "题型,题干,选项A,选项B,答案,知识点\n",
@@ -42,7 +42,7 @@ NAMES = st.sampled_from(
 def _check(name, data):
     try:
         fmt, result = parse_file(name, data)
-    except BankFileError:
+    except UnusableFile:
         return
     assert fmt in {"xlsx", "csv", "gift", "moodle_xml", "aiken"}
     for question in result.questions:

@@ -9,16 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from certify.banks.formats.common import (
-    FALSE_KEY,
-    OPTION_KEYS,
-    TRUE_KEY,
-    BankFileError,
-    ParseResult,
-    QuestionType,
-    Unit,
-)
+from certify.banks.formats.common import ParseResult
 from certify.banks.formats.moodle_xml import parse_moodle_xml
+from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
+from certify.core.tables import Unit, UnusableFile
 
 FILENAME = "仓储管理员题库.xml"
 
@@ -533,7 +527,7 @@ def test_encodings():
 
 
 def test_unknown_declared_encoding():
-    with pytest.raises(BankFileError, match="klingon"):
+    with pytest.raises(UnusableFile, match="klingon"):
         parse_moodle_xml(b'<?xml version="1.0" encoding="klingon"?><quiz/>', FILENAME)
 
 
@@ -545,7 +539,7 @@ def test_malformed_xml_names_the_line():
         TRUE_FALSE.format(fraction_true=100, fraction_false=0),
         "<question type='truefalse'><name><text>坏</name></question>",
     )
-    with pytest.raises(BankFileError) as caught:
+    with pytest.raises(UnusableFile) as caught:
         parse_moodle_xml(data, FILENAME)
     assert caught.value.filename == FILENAME
     broken = line_of(data.decode(), "坏")
@@ -554,7 +548,7 @@ def test_malformed_xml_names_the_line():
 
 def test_truncated_xml():
     data = quiz(TRUE_FALSE.format(fraction_true=100, fraction_false=0))[:-40]
-    with pytest.raises(BankFileError, match="line"):
+    with pytest.raises(UnusableFile, match="line"):
         parse_moodle_xml(data, FILENAME)
 
 
@@ -570,12 +564,12 @@ def test_truncated_xml():
     ],
 )
 def test_non_xml_bytes(data):
-    with pytest.raises(BankFileError):
+    with pytest.raises(UnusableFile):
         parse_moodle_xml(data, FILENAME)
 
 
 def test_not_a_quiz():
-    with pytest.raises(BankFileError, match="quiz") as caught:
+    with pytest.raises(UnusableFile, match="quiz") as caught:
         parse_moodle_xml('<?xml version="1.0"?>\n<html><body>题库</body></html>'.encode(), FILENAME)
     assert "html" in caught.value.message
 
@@ -600,7 +594,7 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 
 def test_billion_laughs_is_refused_fast():
     started = time.perf_counter()
-    with pytest.raises(BankFileError, match="unsafe XML"):
+    with pytest.raises(UnusableFile, match="unsafe XML"):
         parse_moodle_xml(BILLION_LAUGHS, FILENAME)
     assert time.perf_counter() - started < 1
 
@@ -615,12 +609,12 @@ def test_billion_laughs_is_refused_fast():
     ],
 )
 def test_any_dtd_is_refused(data):
-    with pytest.raises(BankFileError, match="unsafe XML"):
+    with pytest.raises(UnusableFile, match="unsafe XML"):
         parse_moodle_xml(data, FILENAME)
 
 
 def test_undeclared_entity_is_malformed():
-    with pytest.raises(BankFileError, match="line 2"):
+    with pytest.raises(UnusableFile, match="line 2"):
         parse_moodle_xml(b"<quiz>\n&nbsp;</quiz>", FILENAME)
 
 
@@ -669,7 +663,7 @@ def test_ten_thousand_questions_in_linear_time():
     assert elapsed < 15
 
 
-# --- property: any input gives a result or a BankFileError ---------------------------
+# --- property: any input gives a result or a UnusableFile ---------------------------
 
 FRAGMENTS = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -768,7 +762,7 @@ def quizzes(draw) -> str:
 def check(data: bytes) -> None:
     try:
         result = parse_moodle_xml(data, FILENAME)
-    except BankFileError as error:
+    except UnusableFile as error:
         assert error.filename == FILENAME and error.message
         return
     assert isinstance(result, ParseResult)

@@ -3,9 +3,9 @@ import sqlalchemy as sa
 
 from certify.audit.models import AuditEvent
 from certify.banks import services
-from certify.banks.formats.common import QuestionType
 from certify.banks.importer import import_bank
 from certify.banks.models import Question, QuestionStatus, QuestionVersion
+from certify.banks.types import QuestionType
 from certify.core.errors import Conflict, ValidationFailed
 from certify.extensions import db
 from tests.banks.conftest import ROWS, csv_bytes

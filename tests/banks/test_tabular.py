@@ -2,8 +2,9 @@ import codecs
 
 import pytest
 
-from certify.banks.formats.common import FALSE_KEY, TRUE_KEY, BankFileError, QuestionType
 from certify.banks.formats.tabular import parse_answer, parse_csv, parse_xlsx
+from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
+from certify.core.tables import UnusableFile
 from tests.banks.conftest import ROWS, csv_bytes, xlsx_bytes
 
 
@@ -97,7 +98,7 @@ def test_bad_cells_are_reported_by_row_and_column(app):
 
 
 def test_a_file_without_the_template_header_is_refused_as_a_whole(app):
-    with pytest.raises(BankFileError, match="题干"):
+    with pytest.raises(UnusableFile, match="题干"):
         parse_csv("名字,年龄\n张三,30\n".encode(), "people.csv")
 
 
@@ -110,7 +111,7 @@ def test_a_file_without_the_template_header_is_refused_as_a_whole(app):
     ],
 )
 def test_binary_junk_is_refused_clearly(app, data):
-    with pytest.raises(BankFileError):
+    with pytest.raises(UnusableFile):
         parse_csv(data, "junk.csv")
 
 
@@ -122,10 +123,10 @@ def test_xlsx_zip_bomb_is_refused_before_unpacking(app):
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"0" * (120 * 1024 * 1024))
-    with pytest.raises(BankFileError, match="unreasonable size"):
+    with pytest.raises(UnusableFile, match="unreasonable size"):
         parse_xlsx(buffer.getvalue(), "bomb.xlsx")
 
 
 def test_a_renamed_non_workbook_is_refused(app):
-    with pytest.raises(BankFileError, match="Excel"):
+    with pytest.raises(UnusableFile, match="Excel"):
         parse_xlsx(b"PK\x03\x04 not really a zip", "fake.xlsx")

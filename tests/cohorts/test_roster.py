@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from certify.banks.formats.common import BankFileError, Unit
 from certify.cohorts.roster import (
     EDUCATION_LEVELS,
     ETHNICITIES,
@@ -24,6 +23,7 @@ from certify.cohorts.roster import (
     read_roster,
 )
 from certify.core.idcard import check_char, make_id_number
+from certify.core.tables import Unit, UnusableFile
 
 HEADER = [
     "姓名",
@@ -261,7 +261,7 @@ def test_other_column_aliases():
 
 def test_missing_required_columns_are_named():
     data = csv_bytes([["张三", "男"]], header=["姓名", "性别"])
-    with pytest.raises(BankFileError) as caught:
+    with pytest.raises(UnusableFile) as caught:
         read_roster("花名册.csv", data)
     assert "证件号码" in caught.value.message and "手机号码" in caught.value.message
     assert "姓名" not in caught.value.message
@@ -279,7 +279,7 @@ def test_missing_required_columns_are_named():
     ],
 )
 def test_unusable_files_raise_bank_file_error(data):
-    with pytest.raises(BankFileError):
+    with pytest.raises(UnusableFile):
         read_roster("花名册", data)
 
 
@@ -287,12 +287,12 @@ def test_a_zip_that_is_not_a_workbook_is_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("word/document.xml", "<w/>")
-    with pytest.raises(BankFileError, match="Excel"):
+    with pytest.raises(UnusableFile, match="Excel"):
         read_roster("花名册.xlsx", buffer.getvalue())
 
 
 def test_a_file_over_10_mb_is_refused():
-    with pytest.raises(BankFileError, match="10 MB"):
+    with pytest.raises(UnusableFile, match="10 MB"):
         read_roster("花名册.csv", b"a" * (10 * 1024 * 1024 + 1))
 
 
@@ -311,7 +311,7 @@ def test_ten_thousand_rows_are_read_and_one_more_is_refused():
     assert result.problems == [] and result.warnings == []
     assert len(result.rows) == MAX_ROWS == 10_000
     assert result.rows[-1].number == 10_001
-    with pytest.raises(BankFileError, match="more than 10000 rows"):
+    with pytest.raises(UnusableFile, match="more than 10000 rows"):
         read_roster("花名册.csv", _big_csv(MAX_ROWS + 1))
     assert time.perf_counter() - started < 10
 
@@ -632,7 +632,7 @@ FRAGMENTS = [
 def _check(data: bytes) -> None:
     try:
         result = read_roster("花名册.csv", data)
-    except BankFileError:
+    except UnusableFile:
         return
     assert isinstance(result, RosterResult)
     for item in [*result.problems, *result.warnings, *result.rows]:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from certify.accounts.models import Role
 from certify.accounts.sessions import issue_token
-from certify.banks.formats.common import QuestionType
+from certify.banks.types import QuestionType
 from certify.exams import services
 from certify.exams.autosave import save_answer_quickly
 from certify.exams.models import AttemptAnswer, AttemptItem, AttemptStatus

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from certify.banks.blueprints import list_blueprints
-from certify.banks.formats.common import QuestionType
+from certify.banks.types import QuestionType
 from certify.exams.grading import grade
 from certify.exams.papers import draw_paper
 from certify.extensions import db

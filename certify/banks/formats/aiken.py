@@ -18,15 +18,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from .common import (
-    OPTION_KEYS,
-    ImportProblem,
-    ParsedOption,
-    ParsedQuestion,
-    ParseResult,
-    QuestionType,
-    Unit,
-)
+from certify.banks.types import OPTION_KEYS, QuestionType
+from certify.core.tables import ImportProblem, Unit
+
+from .common import ParsedOption, ParsedQuestion, ParseResult
 
 __all__ = ["parse_aiken"]
 

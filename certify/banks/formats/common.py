@@ -1,50 +1,24 @@
-"""Types shared by every format reader, and the text decoding they all need."""
+"""What every format reader produces, the limits they keep, and the HTML they all read."""
 
 from __future__ import annotations
 
-import codecs
-import enum
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from certify.banks.types import QuestionType
+from certify.core.tables import ImportProblem, Unit
+
+# certify/results/views.py still imports the old name from here; remove with that import.
+from certify.core.tables import UnusableFile as BankFileError  # noqa: F401
 
 # Limits that keep a hostile or mistaken file from exhausting the server.
-MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_QUESTIONS = 10_000
 MAX_STEM_CHARS = 2000
 MAX_OPTION_CHARS = 500
 MAX_EXPLANATION_CHARS = 2000
 MAX_OPTIONS = 8
 MIN_OPTIONS = 2
-OPTION_KEYS = "ABCDEFGH"
-TRUE_KEY, FALSE_KEY = "T", "F"
-
-
-class QuestionType(enum.StrEnum):
-    SINGLE = "single"  # 单选题
-    MULTIPLE = "multiple"  # 多选题
-    TRUE_FALSE = "true_false"  # 判断题
-
-    @property
-    def label(self) -> str:
-        return str(QUESTION_TYPE_LABELS[self])
-
-
-QUESTION_TYPE_LABELS = {
-    QuestionType.SINGLE: _l("Single choice"),
-    QuestionType.MULTIPLE: _l("Multiple choice"),
-    QuestionType.TRUE_FALSE: _l("True or false"),
-}
-
-
-class Unit(enum.StrEnum):
-    """What a problem's number counts: spreadsheet rows or text lines."""
-
-    ROW = "row"
-    LINE = "line"
 
 
 @dataclass
@@ -70,30 +44,6 @@ class ParsedQuestion:
 
 
 @dataclass(frozen=True)
-class ImportProblem:
-    """Something wrong with one place of one file, said so a trainer can fix it."""
-
-    filename: str
-    number: int | None  # row or line; None for the file as a whole
-    unit: Unit | None
-    field: str | None  # the column or part, e.g. "答案"
-    message: str
-
-    def where(self) -> str:
-        parts = [self.filename]
-        if self.number is not None and self.unit is Unit.ROW:
-            parts.append(_("row %(n)d", n=self.number))
-        elif self.number is not None:
-            parts.append(_("line %(n)d", n=self.number))
-        if self.field:
-            parts.append(self.field)
-        return ", ".join(parts)
-
-    def __str__(self) -> str:
-        return f"{self.where()}: {self.message}"
-
-
-@dataclass(frozen=True)
 class SkippedItem:
     """A question of a kind Certify does not grade (essay, matching …), left out on purpose."""
 
@@ -107,48 +57,6 @@ class ParseResult:
     questions: list[ParsedQuestion] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)
-
-
-class BankFileError(Exception):
-    """The file as a whole cannot be read (encoding, size, corrupt archive …)."""
-
-    def __init__(self, filename: str, message: str):
-        super().__init__(f"{filename}: {message}")
-        self.filename = filename
-        self.message = message
-
-
-def decode_text(data: bytes, filename: str) -> str:
-    """Text from bytes as Chinese offices save it: UTF-8 (with or without BOM),
-    UTF-16 with BOM (Excel's "Unicode text"), or GB18030/GBK (Excel's CSV in China)."""
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text or _looks_binary(text):
-            break
-        return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    raise BankFileError(
-        filename,
-        _(
-            "This file is not readable text. Save it as UTF-8 (or as CSV from Excel) "
-            "and upload it again."
-        ),
-    )
-
-
-def _looks_binary(text: str) -> bool:
-    """Control characters other than tab and newline mean a binary file decoded by chance."""
-    sample = text[:4096]
-    controls = sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r\f")
-    return controls > max(2, len(sample) // 100)
 
 
 _TAG_OPEN, _TAG_CLOSE = "\ufdd9", "\ufdda"  # a tag's < and > while stray ones are escaped

@@ -17,20 +17,15 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from certify.banks.formats.common import (
-    FALSE_KEY,
     MAX_QUESTIONS,
-    OPTION_KEYS,
-    TRUE_KEY,
-    BankFileError,
-    ImportProblem,
     ParsedOption,
     ParsedQuestion,
     ParseResult,
-    QuestionType,
     SkippedItem,
-    Unit,
     html_to_text,
 )
+from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
+from certify.core.tables import ImportProblem, Unit, UnusableFile
 
 # Field names as in the Excel template, like the validator's.
 F_STEM, F_ANSWER, F_OPTION, F_AREA, F_TITLE = "题干", "答案", "选项", "知识点", "标题"
@@ -203,7 +198,7 @@ class _Reader:
             block = rest
         self.items += 1
         if self.items > MAX_QUESTIONS:
-            raise BankFileError(
+            raise UnusableFile(
                 self.filename,
                 _(
                     "The file has more than %(n)d questions. Split it into smaller files.",

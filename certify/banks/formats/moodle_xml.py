@@ -23,19 +23,15 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from flask_babel import gettext as _
 
+from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
+from certify.core.tables import ImportProblem, Unit, UnusableFile
+
 from .common import (
-    FALSE_KEY,
     MAX_OPTIONS,
-    OPTION_KEYS,
-    TRUE_KEY,
-    BankFileError,
-    ImportProblem,
     ParsedOption,
     ParsedQuestion,
     ParseResult,
-    QuestionType,
     SkippedItem,
-    Unit,
     html_to_text,
 )
 
@@ -62,7 +58,7 @@ def parse_moodle_xml(data: bytes, filename: str) -> ParseResult:
     text = _decode(data, filename)
     root = _parse(text, filename)
     if root.tag != "quiz":
-        raise BankFileError(
+        raise UnusableFile(
             filename,
             _(
                 "This is not a Moodle question file: it starts with <%(tag)s> instead of "
@@ -73,7 +69,7 @@ def parse_moodle_xml(data: bytes, filename: str) -> ParseResult:
     elements = [child for child in root if child.tag == "question"]
     lines = _question_lines(text, filename)
     if len(lines) != len(elements):  # both passes read the same text with expat
-        raise BankFileError(filename, _unreadable())
+        raise UnusableFile(filename, _unreadable())
 
     reader = _Reader(filename)
     for element, line in zip(elements, lines, strict=True):
@@ -98,7 +94,7 @@ def _decode(data: bytes, filename: str) -> str:
         try:
             declared = codecs.lookup(_ENCODING_ALIASES.get(declared, declared)).name
         except LookupError:
-            raise BankFileError(
+            raise UnusableFile(
                 filename,
                 _(
                     "The file says it is in the encoding “%(encoding)s”, which Certify "
@@ -115,7 +111,7 @@ def _decode(data: bytes, filename: str) -> str:
             return data.decode(encoding)
         except (UnicodeError, LookupError):
             continue
-    raise BankFileError(
+    raise UnusableFile(
         filename,
         _("This file is not readable text. Save it as UTF-8 and upload it again."),
     )
@@ -126,7 +122,7 @@ def _parse(text: str, filename: str) -> Any:
         return fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except ParseError as error:
         line = error.position[0] if error.position else 0
-        raise BankFileError(
+        raise UnusableFile(
             filename,
             _(
                 "The XML is broken at line %(line)d (%(error)s). Fix that line or export "
@@ -136,7 +132,7 @@ def _parse(text: str, filename: str) -> Any:
             ),
         ) from error
     except DefusedXmlException as error:
-        raise BankFileError(
+        raise UnusableFile(
             filename,
             _(
                 "Refused: unsafe XML (the file declares a DTD or entities). Moodle never "
@@ -144,7 +140,7 @@ def _parse(text: str, filename: str) -> Any:
             ),
         ) from error
     except ValueError as error:  # e.g. characters no encoding of XML can carry
-        raise BankFileError(filename, _unreadable()) from error
+        raise UnusableFile(filename, _unreadable()) from error
 
 
 def _question_lines(text: str, filename: str) -> list[int]:
@@ -173,7 +169,7 @@ def _question_lines(text: str, filename: str) -> list[int]:
     try:
         parser.Parse(text, True)
     except (expat.ExpatError, ValueError) as error:
-        raise BankFileError(filename, _unreadable()) from error
+        raise UnusableFile(filename, _unreadable()) from error
     return lines
 
 

@@ -9,27 +9,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 
 from flask_babel import gettext as _
 
-from certify.banks.formats.common import (
-    FALSE_KEY,
-    MAX_FILE_BYTES,
-    MAX_QUESTIONS,
-    OPTION_KEYS,
-    TRUE_KEY,
-    BankFileError,
+from certify.banks.formats.common import MAX_QUESTIONS, ParsedOption, ParsedQuestion, ParseResult
+from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
+from certify.core.spreadsheets import unquote_csv_cell
+from certify.core.tables import (
     ImportProblem,
-    ParsedOption,
-    ParsedQuestion,
-    ParseResult,
-    QuestionType,
     Unit,
+    UnusableFile,
+    check_xlsx_archive,
+    clean_cell,
     decode_text,
 )
-from certify.core.spreadsheets import unquote_csv_cell
 
 COLUMNS = [
     "题型",
@@ -68,17 +62,7 @@ DIFFICULTY_WORDS = {
     "难": 5,
     "困难": 5,
 }
-MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
-MAX_XLSX_RATIO = 200
 MAX_CELL_CHARS = 5000
-
-
-def _clean(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
@@ -143,16 +127,16 @@ def rows_to_questions(
     number = first_row - 1
     for raw in iterator:
         number += 1
-        cells = [_clean(c) for c in raw]
+        cells = [clean_cell(c) for c in raw]
         if any(cells):
             header_row = cells
             break
     if header_row is None:
-        raise BankFileError(filename, _("The file has no rows."))
+        raise UnusableFile(filename, _("The file has no rows."))
     columns = _header_map(header_row)
     missing = [name for name in ("题型", "题干", "答案") if name not in columns]
     if missing:
-        raise BankFileError(
+        raise UnusableFile(
             filename,
             _(
                 "The first row must hold the column names of the template; missing: %(names)s. "
@@ -162,11 +146,11 @@ def rows_to_questions(
         )
     for raw in iterator:
         number += 1
-        cells = [_clean(c) for c in raw]
+        cells = [clean_cell(c) for c in raw]
         if not any(cells):
             continue
         if len(result.questions) + len(result.problems) >= MAX_QUESTIONS:
-            raise BankFileError(
+            raise UnusableFile(
                 filename, _("The file has more than %(n)d questions; split it.", n=MAX_QUESTIONS)
             )
         question, problems = _row_to_question(cells, columns, number, filename)
@@ -245,7 +229,7 @@ def parse_csv(data: bytes, filename: str) -> ParseResult:
     try:
         return rows_to_questions(_limited(rows, filename), filename)
     except csv.Error as exc:
-        raise BankFileError(
+        raise UnusableFile(
             filename,
             _("Line %(n)d of the CSV cannot be read (%(why)s).", n=reader.line_num, why=exc),
         ) from exc
@@ -254,37 +238,13 @@ def parse_csv(data: bytes, filename: str) -> ParseResult:
 def _limited(rows: Iterator[list[str]], filename: str) -> Iterator[list[str]]:
     for count, row in enumerate(rows, start=1):
         if count > MAX_QUESTIONS + 1:
-            raise BankFileError(
+            raise UnusableFile(
                 filename, _("The file has more than %(n)d questions; split it.", n=MAX_QUESTIONS)
             )
         yield row
 
 
 # --- xlsx ---------------------------------------------------------------------------
-
-
-def check_xlsx_archive(data: bytes, filename: str) -> None:
-    """Refuse zip bombs and non-workbooks before openpyxl unpacks anything."""
-    if len(data) > MAX_FILE_BYTES:
-        raise BankFileError(filename, _("The file is larger than 10 MB."))
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-            names = {e.filename for e in entries}
-            total = sum(e.file_size for e in entries)
-            packed = max(1, sum(e.compress_size for e in entries))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise BankFileError(
-            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
-        ) from exc
-    if "xl/workbook.xml" not in names:
-        raise BankFileError(
-            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
-        )
-    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
-        raise BankFileError(
-            filename, _("The workbook unpacks to an unreasonable size; it is refused.")
-        )
 
 
 def parse_xlsx(data: bytes, filename: str) -> ParseResult:
@@ -294,17 +254,17 @@ def parse_xlsx(data: bytes, filename: str) -> ParseResult:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on broken files
-        raise BankFileError(
+        raise UnusableFile(
             filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
         ) from exc
     try:
         sheet = workbook.worksheets[0]
         rows = (list(row) for row in sheet.iter_rows(values_only=True))
         return rows_to_questions(_limited(rows, filename), filename)
-    except BankFileError:
+    except UnusableFile:
         raise
     except Exception as exc:
-        raise BankFileError(
+        raise UnusableFile(
             filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
         ) from exc
     finally:

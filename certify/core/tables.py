@@ -1,0 +1,130 @@
+"""Reading the files people upload: question banks, class rosters, practical scores.
+
+One place decides whether a file can be read at all, and says so the same way for every
+import: the size limit, text as Chinese offices save it (UTF-8 with or without BOM, UTF-16,
+GB18030), a workbook's archive checked before openpyxl unpacks it (zip bombs). A file that
+cannot be used as a whole raises UnusableFile; a problem in one place of it is an
+ImportProblem that names the file, the row or line, and the column, so the person can fix
+the file and upload it again. What the rows mean is for each import to judge.
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+import io
+import zipfile
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+# Limits that keep a hostile or mistaken file from exhausting the server.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+
+
+class Unit(enum.StrEnum):
+    """What a problem's number counts: spreadsheet rows or text lines."""
+
+    ROW = "row"
+    LINE = "line"
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Something wrong with one place of one file, said so a person can fix it."""
+
+    filename: str
+    number: int | None  # row or line; None for the file as a whole
+    unit: Unit | None
+    field: str | None  # the column or part, e.g. "答案"
+    message: str
+
+    def where(self) -> str:
+        parts = [self.filename]
+        if self.number is not None and self.unit is Unit.ROW:
+            parts.append(_("row %(n)d", n=self.number))
+        elif self.number is not None:
+            parts.append(_("line %(n)d", n=self.number))
+        if self.field:
+            parts.append(self.field)
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.message}"
+
+
+class UnusableFile(Exception):
+    """The file as a whole cannot be used (encoding, size, corrupt archive, no header …)."""
+
+    def __init__(self, filename: str, message: str):
+        super().__init__(f"{filename}: {message}")
+        self.filename = filename
+        self.message = message
+
+
+def decode_text(data: bytes, filename: str) -> str:
+    """Text from bytes as Chinese offices save it: UTF-8 (with or without BOM),
+    UTF-16 with BOM (Excel's "Unicode text"), or GB18030/GBK (Excel's CSV in China)."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text or _looks_binary(text):
+            break
+        return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    raise UnusableFile(
+        filename,
+        _(
+            "This file is not readable text. Save it as UTF-8 (or as CSV from Excel) "
+            "and upload it again."
+        ),
+    )
+
+
+def _looks_binary(text: str) -> bool:
+    """Control characters other than tab and newline mean a binary file decoded by chance."""
+    sample = text[:4096]
+    controls = sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r\f")
+    return controls > max(2, len(sample) // 100)
+
+
+def clean_cell(value: object) -> str:
+    """A cell as text: empty for an empty cell, 3 for Excel's 3.0, no surrounding spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def check_xlsx_archive(data: bytes, filename: str) -> None:
+    """Refuse zip bombs and non-workbooks before openpyxl unpacks anything."""
+    if len(data) > MAX_FILE_BYTES:
+        raise UnusableFile(filename, _("The file is larger than 10 MB."))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            names = {e.filename for e in entries}
+            total = sum(e.file_size for e in entries)
+            packed = max(1, sum(e.compress_size for e in entries))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnusableFile(filename, _not_excel()) from exc
+    if "xl/workbook.xml" not in names:
+        raise UnusableFile(filename, _not_excel())
+    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
+        raise UnusableFile(
+            filename, _("The workbook unpacks to an unreasonable size; it is refused.")
+        )
+
+
+def _not_excel() -> str:
+    return _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
