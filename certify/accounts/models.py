@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 import hmac
 from datetime import datetime, timedelta
 
@@ -12,28 +11,19 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from certify.core import clock
 from certify.core.db_types import UTCDateTime
+from certify.core.labels import LabelledEnum
 from certify.extensions import db
 
 
-class Role(enum.StrEnum):
-    WORKER = "worker"
-    TRAINER = "trainer"
-    EXAMINER = "examiner"
-    ADMIN = "admin"
-    HR = "hr"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
+class Role(LabelledEnum):
+    WORKER = "worker", _l("Worker")
+    TRAINER = "trainer", _l("Trainer")
+    EXAMINER = "examiner", _l("Examiner")
+    ADMIN = "admin", _l("Assessment office")
+    HR = "hr", _l("HR bureau reviewer")
 
 
-ROLE_LABELS = {
-    Role.WORKER: _l("Worker"),
-    Role.TRAINER: _l("Trainer"),
-    Role.EXAMINER: _l("Examiner"),
-    Role.ADMIN: _l("Assessment office"),
-    Role.HR: _l("HR bureau reviewer"),
-}
+ROLE_LABELS = Role.labels()
 
 # Trainers teach and examiners score only the trades they are accredited for.
 staff_trades = sa.Table(

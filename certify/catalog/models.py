@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -8,22 +7,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from certify.core.errors import DomainError
+from certify.core.labels import LabelledEnum
 from certify.extensions import db
 
 
-class CertificateType(enum.StrEnum):
-    SPECIAL = "special"  # 专项职业能力证书: one practical skill, no level
-    LEVEL = "level"  # 职业技能等级证书: levels 五级 .. 一级
-
-    @property
-    def label(self) -> str:
-        return str(CERTIFICATE_TYPE_LABELS[self])
+class CertificateType(LabelledEnum):
+    # 专项职业能力证书: one practical skill, no level
+    SPECIAL = "special", _l("Special vocational ability certificate")
+    # 职业技能等级证书: levels 五级 .. 一级
+    LEVEL = "level", _l("Vocational skill level certificate")
 
 
-CERTIFICATE_TYPE_LABELS = {
-    CertificateType.SPECIAL: _l("Special vocational ability certificate"),
-    CertificateType.LEVEL: _l("Vocational skill level certificate"),
-}
+CERTIFICATE_TYPE_LABELS = CertificateType.labels()
 
 # Level 5 is the entry level (五级/初级工); level 1 the highest (一级/高级技师).
 LEVEL_LABELS = {

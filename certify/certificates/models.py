@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,24 +13,19 @@ from certify.accounts.models import User
 from certify.core import clock
 from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
+from certify.core.labels import LabelledEnum
 from certify.extensions import db
 
 
-class CertificateStatus(enum.StrEnum):
-    ISSUED = "issued"
-    SUBMITTED = "submitted"  # to the HR bureau for endorsement
-    ENDORSED = "endorsed"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
+class CertificateStatus(LabelledEnum):
+    ISSUED = "issued", _l("Issued")
+    SUBMITTED = "submitted", _l("Awaiting endorsement")  # to the HR bureau for endorsement
+    ENDORSED = "endorsed", _l("Endorsed")
+    REJECTED = "rejected", _l("Rejected")
+    REVOKED = "revoked", _l("Revoked")
 
 
-STATUS_LABELS = {
-    CertificateStatus.ISSUED: _l("Issued"),
-    CertificateStatus.SUBMITTED: _l("Awaiting endorsement"),
-    CertificateStatus.ENDORSED: _l("Endorsed"),
-    CertificateStatus.REJECTED: _l("Rejected"),
-    CertificateStatus.REVOKED: _l("Revoked"),
-}
+STATUS_LABELS = CertificateStatus.labels()
 
 # Where each status may go next; revoking is allowed from every state but revoked.
 TRANSITIONS = {
@@ -53,26 +47,18 @@ BUREAU_STATUSES = frozenset(
 )
 
 
-class RevocationReason(enum.StrEnum):
+class RevocationReason(LabelledEnum):
     """Why a certificate was revoked, as the public may read it. A fixed list: the office's
     own words (``Certificate.revoked_reason``) can name people and stay internal."""
 
-    ISSUED_IN_ERROR = "issued_in_error"  # 错误发证
-    CORRECTED = "corrected"  # 信息有误已更正 (a re-issue supersedes it)
-    IMPROPERLY_OBTAINED = "improperly_obtained"  # 违规取得
-    OTHER = "other"  # 其他
-
-    @property
-    def label(self) -> str:
-        return str(REVOCATION_LABELS[self])
+    ISSUED_IN_ERROR = "issued_in_error", _l("Issued in error")  # 错误发证
+    # 信息有误已更正 (a re-issue supersedes it)
+    CORRECTED = "corrected", _l("Details were wrong and have been corrected")
+    IMPROPERLY_OBTAINED = "improperly_obtained", _l("Obtained improperly")  # 违规取得
+    OTHER = "other", _l("Other reason")  # 其他
 
 
-REVOCATION_LABELS = {
-    RevocationReason.ISSUED_IN_ERROR: _l("Issued in error"),
-    RevocationReason.CORRECTED: _l("Details were wrong and have been corrected"),
-    RevocationReason.IMPROPERLY_OBTAINED: _l("Obtained improperly"),
-    RevocationReason.OTHER: _l("Other reason"),
-}
+REVOCATION_LABELS = RevocationReason.labels()
 
 # Which fields a signature covers (certificates/signing.py prefixes the version's label).
 # 1: the identity fields, as signed before issue 15. 2: every field printed on the page.

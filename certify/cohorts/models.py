@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -12,26 +11,17 @@ from certify.catalog.models import Trade
 from certify.core import clock
 from certify.core.db_types import UTCDateTime
 from certify.core.errors import Conflict
+from certify.core.labels import LabelledEnum
 from certify.extensions import db
 
 
-class CohortStatus(enum.StrEnum):
-    PLANNED = "planned"
-    TRAINING = "training"
-    EXAMINING = "examining"
-    CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        return str(COHORT_STATUS_LABELS[self])
+class CohortStatus(LabelledEnum):
+    PLANNED = "planned", _l("Planned")
+    TRAINING = "training", _l("Training")
+    EXAMINING = "examining", _l("Examining")
+    CLOSED = "closed", _l("Closed")
 
 
-COHORT_STATUS_LABELS = {
-    CohortStatus.PLANNED: _l("Planned"),
-    CohortStatus.TRAINING: _l("Training"),
-    CohortStatus.EXAMINING: _l("Examining"),
-    CohortStatus.CLOSED: _l("Closed"),
-}
 # A class moves forward only: 计划 → 培训 → 考试 → 结班.
 NEXT_STATUS = {
     CohortStatus.PLANNED: CohortStatus.TRAINING,

@@ -12,7 +12,6 @@ holidays, plus the weekend days worked in their place (调休).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from certify.certificates.models import Certificate, CertificateStatus
 from certify.core import clock
+from certify.core.labels import LabelledEnum
 from certify.core.workdays import add_working_days, working_days_between
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
 from certify.exams.models import ExamSession
@@ -34,30 +34,21 @@ DEFAULT_SUBMISSION_DAYS = 5
 DUE_SOON_WORKING_DAYS = 2
 
 
-class Stage(enum.StrEnum):
-    RESULTS = "results"
-    SUBMISSION = "submission"
+class Stage(LabelledEnum):
+    RESULTS = "results", _l("Results final")
+    SUBMISSION = "submission", _l("Certificates submitted to the bureau")
 
 
-class DeadlineState(enum.StrEnum):
-    LATE = "late"
-    DUE_SOON = "due_soon"
-    OPEN = "open"
-    DONE_LATE = "done_late"
-    DONE = "done"
+class DeadlineState(LabelledEnum):
+    LATE = "late", _l("Late")
+    DUE_SOON = "due_soon", _l("Due soon")
+    OPEN = "open", _l("On track")
+    DONE_LATE = "done_late", _l("Done late")
+    DONE = "done", _l("Done")
 
 
-STAGE_LABELS = {
-    Stage.RESULTS: _l("Results final"),
-    Stage.SUBMISSION: _l("Certificates submitted to the bureau"),
-}
-STATE_LABELS = {
-    DeadlineState.LATE: _l("Late"),
-    DeadlineState.DUE_SOON: _l("Due soon"),
-    DeadlineState.OPEN: _l("On track"),
-    DeadlineState.DONE_LATE: _l("Done late"),
-    DeadlineState.DONE: _l("Done"),
-}
+STAGE_LABELS = Stage.labels()
+STATE_LABELS = DeadlineState.labels()
 # Most urgent first: how lists are sorted and which state a session shows.
 URGENCY = list(DeadlineState)
 FLAGGED = frozenset({DeadlineState.LATE, DeadlineState.DUE_SOON})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -14,30 +13,24 @@ from certify.certificates.models import Certificate
 from certify.core import clock
 from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
+from certify.core.labels import LabelledEnum
 from certify.exams.models import ExamSession
 from certify.extensions import db
 
 
-class BatchStatus(enum.StrEnum):
-    SUBMITTED = "submitted"
-    DECIDED = "decided"
+class BatchStatus(LabelledEnum):
+    SUBMITTED = "submitted", _l("Awaiting review")
+    DECIDED = "decided", _l("Decided")
 
 
-class Decision(enum.StrEnum):
-    PENDING = "pending"
-    ENDORSED = "endorsed"
-    REJECTED = "rejected"
+class Decision(LabelledEnum):
+    PENDING = "pending", _l("Not decided yet")
+    ENDORSED = "endorsed", _l("Endorsed")
+    REJECTED = "rejected", _l("Rejected")
 
 
-BATCH_STATUS_LABELS = {
-    BatchStatus.SUBMITTED: _l("Awaiting review"),
-    BatchStatus.DECIDED: _l("Decided"),
-}
-DECISION_LABELS = {
-    Decision.PENDING: _l("Not decided yet"),
-    Decision.ENDORSED: _l("Endorsed"),
-    Decision.REJECTED: _l("Rejected"),
-}
+BATCH_STATUS_LABELS = BatchStatus.labels()
+DECISION_LABELS = Decision.labels()
 
 
 class EndorsementBatch(db.Model):

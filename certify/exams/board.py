@@ -12,7 +12,6 @@ of papers inside a proctor's page view.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +21,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from certify.accounts.models import User
 from certify.cohorts.models import Enrolment
+from certify.core.labels import LabelledEnum
 from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.extensions import db
 
@@ -29,25 +29,12 @@ PER_PAGE = 100
 HANDED_IN = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED, AttemptStatus.EXPIRED)
 
 
-class BoardFilter(enum.StrEnum):
-    ALL = "all"
-    NOT_STARTED = "not_started"
-    WRITING = "writing"
-    HANDED_IN = "handed_in"
-    LEFT_PAGE = "left_page"
-
-    @property
-    def label(self) -> str:
-        return str(FILTER_LABELS[self])
-
-
-FILTER_LABELS = {
-    BoardFilter.ALL: _l("Enrolled"),
-    BoardFilter.NOT_STARTED: _l("Not started"),
-    BoardFilter.WRITING: _l("Writing"),
-    BoardFilter.HANDED_IN: _l("Handed in"),
-    BoardFilter.LEFT_PAGE: _l("Left the page"),
-}
+class BoardFilter(LabelledEnum):
+    ALL = "all", _l("Enrolled")
+    NOT_STARTED = "not_started", _l("Not started")
+    WRITING = "writing", _l("Writing")
+    HANDED_IN = "handed_in", _l("Handed in")
+    LEFT_PAGE = "left_page", _l("Left the page")
 
 
 @dataclass(frozen=True)
@@ -127,9 +114,7 @@ def count_board(exam: ExamSession, now: datetime) -> dict[BoardFilter, int]:
     }
 
 
-def read_board(
-    exam: ExamSession, state: BoardFilter, name: str, page: int, now: datetime
-) -> Board:
+def read_board(exam: ExamSession, state: BoardFilter, name: str, page: int, now: datetime) -> Board:
     """One page of the session's workers in `state` whose name or username holds `name`."""
     pagination = db.paginate(
         _matching(exam, state, name, now), page=page, per_page=PER_PAGE, error_out=False

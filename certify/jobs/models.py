@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -13,24 +12,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from certify.core import clock
 from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
+from certify.core.labels import LabelledEnum
 from certify.extensions import db
 
 MAX_ERROR = 2000
 
 
-class JobStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+class JobStatus(LabelledEnum):
+    QUEUED = "queued", _l("Waiting to start")
+    RUNNING = "running", _l("Running")
+    DONE = "done", _l("Finished")
+    FAILED = "failed", _l("Failed")
 
 
-STATUS_LABELS = {
-    JobStatus.QUEUED: _l("Waiting to start"),
-    JobStatus.RUNNING: _l("Running"),
-    JobStatus.DONE: _l("Finished"),
-    JobStatus.FAILED: _l("Failed"),
-}
+STATUS_LABELS = JobStatus.labels()
 
 # queued → failed: the queue lost it before a worker began (Redis outage, flushed queue).
 # failed → queued: a retry; the kinds are idempotent, so a retry only does what is left.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from certify.accounts.models import User
 from certify.core import clock
 from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
+from certify.core.labels import LabelledEnum
 from certify.exams.models import ExamSession
 from certify.extensions import db
 
@@ -37,43 +37,21 @@ class PracticalScore(db.Model):
     )
 
 
-class ResultStatus(enum.StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"  # 公示
-    FINAL = "final"
-
-    @property
-    def label(self) -> str:
-        return str(RESULT_STATUS_LABELS[self])
+class ResultStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    PUBLISHED = "published", _l("In publicity")  # 公示
+    FINAL = "final", _l("Final")
 
 
-RESULT_STATUS_LABELS = {
-    ResultStatus.DRAFT: _l("Draft"),
-    ResultStatus.PUBLISHED: _l("In publicity"),
-    ResultStatus.FINAL: _l("Final"),
-}
-
-
-class Outcome(enum.StrEnum):
-    PASSED = "passed"  # 合格: proposed for certification (拟发证)
-    FAILED = "failed"  # 不合格
-    ABSENT = "absent"  # 缺考: never sat
-
-    @property
-    def label(self) -> str:
-        return str(OUTCOME_LABELS[self])
+class Outcome(LabelledEnum):
+    PASSED = "passed", _l("Passed")  # 合格: proposed for certification (拟发证)
+    FAILED = "failed", _l("Not passed")  # 不合格
+    ABSENT = "absent", _l("Absent")  # 缺考: never sat
 
     @property
     def chinese(self) -> str:
         """As written in the records the bureau receives, whatever the page's language."""
         return {"passed": "合格", "failed": "不合格", "absent": "缺考"}[self.value]
-
-
-OUTCOME_LABELS = {
-    Outcome.PASSED: _l("Passed"),
-    Outcome.FAILED: _l("Not passed"),
-    Outcome.ABSENT: _l("Absent"),
-}
 
 
 class Result(db.Model):
