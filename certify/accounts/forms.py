@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from certify.accounts.models import ROLE_LABELS
+from certify.core.forms import ConfirmForm as ConfirmForm  # banks.views until it imports core
 
 
 class LoginForm(FlaskForm):
@@ -79,9 +80,3 @@ class UserForm(FlaskForm):
     )
     active = BooleanField(_l("Account active"), default=True)
     submit = SubmitField(_l("Save"))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: its CSRF token protects one-button actions."""
-
-    submit = SubmitField(_l("Confirm"))

@@ -14,7 +14,7 @@ from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from certify.accounts import services, sessions, throttle
-from certify.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, UserForm
+from certify.accounts.forms import ChangePasswordForm, LoginForm, UserForm
 from certify.accounts.limits import throttle_logins
 from certify.accounts.models import Role
 from certify.accounts.sessions import LOGIN_KEY
@@ -22,7 +22,7 @@ from certify.catalog.services import list_trades
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import ValidationFailed
-from certify.core.forms import safe_next, show_problems
+from certify.core.forms import ConfirmForm, safe_next, show_problems
 from certify.core.i18n import SUPPORTED_LOCALES
 from certify.core.transactions import keep_changes
 

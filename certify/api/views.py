@@ -20,7 +20,6 @@ from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
-from werkzeug.exceptions import MethodNotAllowed
 
 from certify.accounts import sessions, throttle
 from certify.accounts.limits import throttle_logins
@@ -76,18 +75,6 @@ def busy():
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
     return error(exc.status, exc.code, exc.message)  # rolled back at the edge, unless kept
-
-
-@bp.after_app_request
-def allow_header(response):
-    """A 405 under /api/v1 names the methods its address takes (RFC 9110): the site's JSON
-    error body leaves Werkzeug's header out, and a routing error never reaches `bp`'s handlers."""
-    exc = request.routing_exception
-    if isinstance(exc, MethodNotAllowed) and request.path.startswith(f"{bp.url_prefix}/"):
-        for name, value in exc.get_headers():
-            if name == "Allow" and response.status_code == 405:
-                response.headers.setdefault("Allow", value)
-    return response
 
 
 def _rolled_back(_state) -> None:

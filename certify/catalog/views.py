@@ -3,14 +3,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from certify.accounts.forms import ConfirmForm
 from certify.accounts.models import Role
 from certify.catalog import services
 from certify.catalog.forms import AreasForm, RenameAreaForm, TradeForm
 from certify.catalog.models import CertificateType, KnowledgeArea
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, NotFound, ValidationFailed
-from certify.core.forms import flash_refusal, show_problems
+from certify.core.forms import ConfirmForm, flash_refusal, show_problems
 from certify.core.transactions import discard_changes
 from certify.extensions import db
 

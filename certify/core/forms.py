@@ -6,7 +6,9 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from flask import flash, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SubmitField
 
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.transactions import discard_changes
@@ -70,3 +72,9 @@ def page_number(args) -> int:
     overflow the database's OFFSET and answer 500 instead of an empty page."""
     page = args.get("page", 1, type=int) or 1
     return min(max(page, 1), MAX_PAGE)
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: its CSRF token protects one-button actions."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -73,7 +73,10 @@ def handle_http_exception(exc: HTTPException):
         detail = str(_l("Too many tries. Wait a minute, then try again."))
     elif exc.code == 400 and exc.description and "CSRF" in exc.description:
         detail = str(_l("The form expired. Reload the page and send it again."))
-    return render_error(exc.code or 500, detail)
+    body, status = render_error(exc.code or 500, detail)
+    # A 405 names the methods its address takes (RFC 9110), on a page as in the API.
+    allow = [(name, value) for name, value in exc.get_headers() if name == "Allow"]
+    return body, status, allow
 
 
 def handle_domain_error(exc: DomainError):

@@ -16,14 +16,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from certify.accounts import sessions
-from certify.accounts.forms import ConfirmForm
 from certify.accounts.models import Role, User
 from certify.accounts.sessions import LOGIN_KEY
 from certify.cohorts.services import managed_cohort
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import flash_refusal, page_number, show_problems
+from certify.core.forms import ConfirmForm, flash_refusal, page_number, show_problems
 from certify.core.transactions import discard_changes, writes_on_read
 from certify.exams import board, services
 from certify.exams.forms import (

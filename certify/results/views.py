@@ -10,13 +10,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from certify.accounts.forms import ConfirmForm
 from certify.accounts.models import Role
 from certify.banks.formats.common import BankFileError
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError
-from certify.core.forms import flash_refusal
+from certify.core.forms import ConfirmForm, flash_refusal
 from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.exams.services import overseen_session

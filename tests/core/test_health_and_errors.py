@@ -61,3 +61,9 @@ def test_logins_work_while_redis_is_down(app, make_app):
             assert response.status_code == 302
     finally:
         limiter.init_app(app)  # the shared limiter back on the suite's own storage
+
+
+def test_a_page_answering_405_names_the_methods_it_takes(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"] and "GET" not in response.headers["Allow"]
