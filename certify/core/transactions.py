@@ -20,7 +20,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from certify.extensions import db
@@ -93,10 +95,24 @@ def commit_request(response):
             current_app.logger.error("%s %s wrote to the database", request.method, request.path)
         return response
     if response.status_code < 400 or g.get("certify_keep_changes"):
-        db.session.commit()
+        try:
+            db.session.commit()
+        except OperationalError:
+            # SQLite still locked after its busy timeout, or a connection lost to a restart:
+            # nothing was kept, and the client (the exam page) tries again.
+            db.session.rollback()
+            current_app.logger.warning("commit failed: %s %s", request.method, request.path)
+            return _busy()
     else:
         db.session.rollback()
     return response
+
+
+def _busy():
+    from certify.core.views import render_error
+
+    message = _("The server is busy. Try again in a moment.")
+    return current_app.make_response(render_error(503, message, "busy"))
 
 
 def init_transactions(app: Flask) -> None:
