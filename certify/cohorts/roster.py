@@ -7,8 +7,6 @@ the spreadsheet and upload it again. Rows with a problem are left out of `rows`.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -19,15 +17,7 @@ from flask_babel import gettext as _
 
 from certify.core import clock
 from certify.core.idcard import InvalidIdNumber, check_char, normalise_id_number, parse_id_number
-from certify.core.tables import (
-    MAX_FILE_BYTES,
-    ImportProblem,
-    Unit,
-    UnusableFile,
-    check_xlsx_archive,
-    clean_cell,
-    decode_text,
-)
+from certify.core.tables import ImportProblem, Row, Unit, UnusableFile, clean_cell, read_table
 
 MAX_ROWS = 10_000
 MIN_AGE = 16
@@ -147,57 +137,8 @@ class RosterResult:
 
 def read_roster(filename: str, data: bytes) -> RosterResult:
     """Read a roster; raise UnusableFile only when the file as a whole is unusable."""
-    if len(data) > MAX_FILE_BYTES:
-        raise UnusableFile(filename, _("The file is larger than 10 MB."))
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(filename, data)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnusableFile(
-            filename,
-            _("This is an old Excel (.xls) file. Save it as .xlsx in Excel and upload it again."),
-        )
-    return _read_text(filename, data)
-
-
-# --- file formats -------------------------------------------------------------------
-
-
-def _read_text(filename: str, data: bytes) -> RosterResult:
-    text = decode_text(data, filename)
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        return _read_rows(filename, [reader])
-    except csv.Error as exc:
-        raise UnusableFile(
-            filename,
-            _("Line %(n)d of the file cannot be read (%(why)s).", n=reader.line_num, why=exc),
-        ) from exc
-
-
-def _read_xlsx(filename: str, data: bytes) -> RosterResult:
-    from openpyxl import load_workbook
-
-    not_excel = _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
-    check_xlsx_archive(data, filename)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on broken files
-        raise UnusableFile(filename, not_excel) from exc
-    try:
-        sheets = []
-        for sheet in workbook.worksheets:
-            # A stated size of A1:Z1048576 would otherwise yield a million empty rows.
-            sheet.reset_dimensions()
-            sheets.append(sheet.iter_rows(values_only=True))
+    with read_table(filename, data) as sheets:
         return _read_rows(filename, sheets)
-    except UnusableFile:
-        raise
-    except Exception as exc:
-        raise UnusableFile(filename, not_excel) from exc
-    finally:
-        workbook.close()
 
 
 # --- rows ---------------------------------------------------------------------------
@@ -220,7 +161,7 @@ def _header_map(cells: list[str]) -> dict[str, int]:
     return mapping
 
 
-def _find_header(rows: Iterator[tuple[int, list[object]]]) -> dict[str, int] | None:
+def _find_header(rows: Iterator[Row]) -> dict[str, int] | None:
     """The columns of the header: the first non-empty row, passing over single-cell rows
     above it (a title such as '2026年电工培训班花名册'). None when the sheet is empty."""
     first: dict[str, int] | None = None
@@ -234,18 +175,15 @@ def _find_header(rows: Iterator[tuple[int, list[object]]]) -> dict[str, int] | N
     return first
 
 
-def _non_empty(
-    rows: Iterator[tuple[int, list[object]]],
-) -> Iterator[tuple[int, list[object]]]:
+def _non_empty(rows: Iterator[Row]) -> Iterator[Row]:
     return ((number, raw) for number, raw in rows if any(clean_cell(c) for c in raw))
 
 
-def _read_rows(filename: str, sheets: Iterable[Iterable[Iterable[object]]]) -> RosterResult:
+def _read_rows(filename: str, sheets: Iterable[Iterator[Row]]) -> RosterResult:
     """Read the first sheet whose header has the required columns (workbooks from WPS
     often start with a 填表说明 sheet); the first sheet's header names what is missing."""
     first_header: dict[str, int] | None = None
-    for sheet in sheets:
-        rows = ((number, list(raw)) for number, raw in enumerate(sheet, start=1))
+    for rows in sheets:
         columns = _find_header(rows)
         if columns is None:
             continue
@@ -275,7 +213,7 @@ class _RosterReader:
         self.id_rows: dict[str, int] = {}
         self.phone_rows: dict[str, int] = {}
 
-    def read(self, rows: Iterator[tuple[int, list[object]]]) -> RosterResult:
+    def read(self, rows: Iterator[Row]) -> RosterResult:
         for count, (number, raw) in enumerate(rows, start=1):
             if count > MAX_ROWS:
                 raise UnusableFile(

@@ -2,19 +2,25 @@
 
 One place decides whether a file can be read at all, and says so the same way for every
 import: the size limit, text as Chinese offices save it (UTF-8 with or without BOM, UTF-16,
-GB18030), a workbook's archive checked before openpyxl unpacks it (zip bombs). A file that
-cannot be used as a whole raises UnusableFile; a problem in one place of it is an
-ImportProblem that names the file, the row or line, and the column, so the person can fix
-the file and upload it again. What the rows mean is for each import to judge.
+GB18030), a workbook's archive checked before openpyxl unpacks it (zip bombs), and the one
+spreadsheet reader, `read_table`, which gives the sheets of an xlsx file or a CSV as rows
+numbered the way the user sees them in Excel. A file that cannot be used as a whole raises
+UnusableFile; a problem in one place of it is an ImportProblem that names the file, the row
+or line, and the column, so the person can fix the file and upload it again. What the rows
+mean (which columns, which values) is for each import to judge.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import enum
 import io
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 from flask_babel import gettext as _
 
@@ -22,6 +28,13 @@ from flask_babel import gettext as _
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_XLSX_RATIO = 200
+
+ZIP_MAGIC = b"PK\x03\x04"  # an xlsx is a ZIP archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary Excel (.xls)
+
+# A row of a table: its number as the user sees it (1-based, the header usually 1) and its
+# cells (None, str, int, float, bool, date … from a workbook; str from CSV).
+Row = tuple[int, list[object]]
 
 
 class Unit(enum.StrEnum):
@@ -106,10 +119,8 @@ def clean_cell(value: object) -> str:
     return str(value).strip()
 
 
-def check_xlsx_archive(data: bytes, filename: str) -> None:
+def _check_xlsx_archive(data: bytes, filename: str) -> None:
     """Refuse zip bombs and non-workbooks before openpyxl unpacks anything."""
-    if len(data) > MAX_FILE_BYTES:
-        raise UnusableFile(filename, _("The file is larger than 10 MB."))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
@@ -128,3 +139,78 @@ def check_xlsx_archive(data: bytes, filename: str) -> None:
 
 def _not_excel() -> str:
     return _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
+
+
+@contextmanager
+def read_table(
+    filename: str, data: bytes, kind: Literal["xlsx", "csv"] | None = None
+) -> Iterator[list[Iterator[Row]]]:
+    """The sheets of an uploaded table, each an iterator of numbered rows.
+
+    `kind` is the format when the caller has decided it (the bank import, by content and
+    name); without it the bytes decide: a ZIP is a workbook, an old .xls is refused with
+    what to do, anything else is CSV or tab-separated text in any of the encodings of
+    decode_text(). A CSV is one sheet.
+
+    Read the rows inside the `with` block: a workbook that breaks while it is read, or a CSV
+    line the csv module cannot read, raises UnusableFile from there, with the place.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise UnusableFile(filename, _("The file is larger than 10 MB."))
+    named = kind is not None  # the bank import has decided it is a CSV; others take any text
+    if kind is None:
+        if data.startswith(OLE_MAGIC):
+            raise UnusableFile(
+                filename,
+                _(
+                    "This is an old Excel (.xls) file. "
+                    "Save it as .xlsx in Excel and upload it again."
+                ),
+            )
+        kind = "xlsx" if data.startswith(ZIP_MAGIC) else "csv"
+    if kind == "xlsx":
+        with _workbook_sheets(filename, data) as sheets:
+            yield sheets
+        return
+    text = decode_text(data, filename)
+    sample = text[:4096]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        yield [enumerate(reader, start=1)]
+    except csv.Error as exc:
+        if named:
+            message = _(
+                "Line %(n)d of the CSV cannot be read (%(why)s).", n=reader.line_num, why=exc
+            )
+        else:
+            message = _(
+                "Line %(n)d of the file cannot be read (%(why)s).", n=reader.line_num, why=exc
+            )
+        raise UnusableFile(filename, message) from exc
+
+
+@contextmanager
+def _workbook_sheets(filename: str, data: bytes) -> Iterator[list[Iterator[Row]]]:
+    from openpyxl import load_workbook
+
+    _check_xlsx_archive(data, filename)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on broken files
+        raise UnusableFile(filename, _not_excel()) from exc
+    try:
+        yield [_sheet_rows(sheet) for sheet in workbook.worksheets]
+    except UnusableFile:
+        raise
+    except Exception as exc:  # the same, met while reading the rows
+        raise UnusableFile(filename, _not_excel()) from exc
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(sheet) -> Iterator[Row]:
+    # The size a file states (A1:Z1048576, say) is not believed: only the rows it holds.
+    sheet.reset_dimensions()
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        yield number, list(row)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +17,7 @@ from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, Problem, ValidationFailed
 from certify.core.idcard import normalise_id_number
-from certify.core.tables import ImportProblem, Unit, UnusableFile, decode_text
+from certify.core.tables import ImportProblem, Unit, UnusableFile, read_table
 from certify.core.workdays import add_working_days
 from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.exams.services import touch
@@ -108,22 +106,14 @@ class ScoreImport:
 
 def import_practical_scores(session: ExamSession, filename: str, data: bytes) -> ScoreImport:
     """CSV or xlsx with 证件号码, 考评员 (examiner user name), 分数: all rows or none."""
-    if data[:4] == b"PK\x03\x04":
-        from openpyxl import load_workbook
-
-        from certify.core.tables import check_xlsx_archive
-
-        check_xlsx_archive(data, filename)
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    with read_table(filename, data) as sheets:
         rows = [
-            ["" if c is None else str(c).strip() for c in r]
-            for r in sheet.iter_rows(values_only=True)
+            (number, ["" if c is None else str(c).strip() for c in cells])
+            for number, cells in sheets[0]
         ]
-    else:
-        rows = list(csv.reader(io.StringIO(decode_text(data, filename))))
     if not rows:
         raise UnusableFile(filename, _("The file has no rows."))
-    header = [h.strip() for h in rows[0]]
+    header = rows[0][1]
     need = {
         "证件号码": ("证件号码", "身份证号"),
         "考评员": ("考评员", "考评员账号"),
@@ -151,13 +141,13 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
         )
     }
     pending = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
+    for number, row in rows[1:]:
+        if not any(row):
             continue
         report.rows += 1
 
         def cell(key, row=row):
-            return row[index[key]].strip() if index[key] < len(row) else ""
+            return row[index[key]] if index[key] < len(row) else ""
 
         def problem(fld, msg, number=number):
             report.problems.append(ImportProblem(filename, number, Unit.ROW, fld, msg))

@@ -6,8 +6,6 @@ CSV saved from the template and the template itself read the same.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 
@@ -16,14 +14,7 @@ from flask_babel import gettext as _
 from certify.banks.formats.common import MAX_QUESTIONS, ParsedOption, ParsedQuestion, ParseResult
 from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
 from certify.core.spreadsheets import unquote_csv_cell
-from certify.core.tables import (
-    ImportProblem,
-    Unit,
-    UnusableFile,
-    check_xlsx_archive,
-    clean_cell,
-    decode_text,
-)
+from certify.core.tables import ImportProblem, Row, Unit, UnusableFile, clean_cell, read_table
 
 COLUMNS = [
     "题型",
@@ -118,15 +109,11 @@ def parse_difficulty(text: str) -> int | str | None:
     return "bad"
 
 
-def rows_to_questions(
-    rows: Iterable[list[object]], filename: str, first_row: int = 1
-) -> ParseResult:
+def rows_to_questions(rows: Iterable[Row], filename: str) -> ParseResult:
     result = ParseResult()
     iterator = iter(rows)
     header_row = None
-    number = first_row - 1
-    for raw in iterator:
-        number += 1
+    for _number, raw in iterator:
         cells = [clean_cell(c) for c in raw]
         if any(cells):
             header_row = cells
@@ -144,8 +131,7 @@ def rows_to_questions(
                 names="、".join(missing),
             ),
         )
-    for raw in iterator:
-        number += 1
+    for number, raw in iterator:
         cells = [clean_cell(c) for c in raw]
         if not any(cells):
             continue
@@ -220,22 +206,13 @@ def _row_to_question(
 
 
 def parse_csv(data: bytes, filename: str) -> ParseResult:
-    text = decode_text(data, filename)
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    # Our own export puts an apostrophe before formula-like text ("'-5℃以下"); take it off.
-    rows = ([unquote_csv_cell(cell) for cell in row] for row in reader)
-    try:
-        return rows_to_questions(_limited(rows, filename), filename)
-    except csv.Error as exc:
-        raise UnusableFile(
-            filename,
-            _("Line %(n)d of the CSV cannot be read (%(why)s).", n=reader.line_num, why=exc),
-        ) from exc
+    with read_table(filename, data, "csv") as (rows,):
+        # Our own export puts an apostrophe before formula-like text ("'-5℃以下"); take it off.
+        unquoted = ((number, [unquote_csv_cell(c) for c in cells]) for number, cells in rows)
+        return rows_to_questions(_limited(unquoted, filename), filename)
 
 
-def _limited(rows: Iterator[list[str]], filename: str) -> Iterator[list[str]]:
+def _limited(rows: Iterator[Row], filename: str) -> Iterator[Row]:
     for count, row in enumerate(rows, start=1):
         if count > MAX_QUESTIONS + 1:
             raise UnusableFile(
@@ -248,24 +225,5 @@ def _limited(rows: Iterator[list[str]], filename: str) -> Iterator[list[str]]:
 
 
 def parse_xlsx(data: bytes, filename: str) -> ParseResult:
-    from openpyxl import load_workbook
-
-    check_xlsx_archive(data, filename)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on broken files
-        raise UnusableFile(
-            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
-        ) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = (list(row) for row in sheet.iter_rows(values_only=True))
-        return rows_to_questions(_limited(rows, filename), filename)
-    except UnusableFile:
-        raise
-    except Exception as exc:
-        raise UnusableFile(
-            filename, _("This is not a readable Excel (.xlsx) file. Save it again from Excel.")
-        ) from exc
-    finally:
-        workbook.close()
+    with read_table(filename, data, "xlsx") as sheets:
+        return rows_to_questions(_limited(sheets[0], filename), filename)
