@@ -16,8 +16,9 @@ from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.catalog.models import Trade
 from certify.core import clock
-from certify.core.errors import DomainError, NotFound, Problem, ValidationFailed
+from certify.core.errors import DomainError, Problem, ValidationFailed
 from certify.core.idcard import InvalidIdNumber, normalise_id_number, parse_id_number
+from certify.core.lookups import get_or_not_found
 from certify.core.masking import mask_id_number
 from certify.extensions import db
 
@@ -299,10 +300,7 @@ def set_locale(user: User, locale: str) -> None:
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("No such account."), code="user_not_found")
-    return user
+    return get_or_not_found(User, user_id, _("No such account."), "user_not_found")
 
 
 def list_users(role: Role | None = None, query: str = "") -> list[User]:

@@ -20,7 +20,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -31,6 +30,7 @@ from certify.audit.chain import verify_chain
 from certify.audit.forms import TrailFilterForm, VerifyForm
 from certify.core import clock
 from certify.core.auth import role_required
+from certify.core.downloads import XLSX, send_private
 from certify.extensions import db, limiter
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -130,10 +130,4 @@ def export_trail(fmt: str):
     out = BytesIO()
     export.write_xlsx(services.iter_events(filters), out)
     db.session.rollback()
-    out.seek(0)
-    return send_file(
-        out,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=filename,
-    )
+    return send_private(out.getvalue(), filename, XLSX)

@@ -12,7 +12,6 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -44,6 +42,7 @@ from certify.certificates.models import (
 )
 from certify.core import clock
 from certify.core.auth import role_required
+from certify.core.downloads import send_private
 from certify.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from certify.core.forms import flash_refusal, page_number, safe_next, show_problems
 from certify.core.pdf import qr_data_uri
@@ -132,14 +131,7 @@ def my_certificates():
 def download_pdf(number: str):
     certificate = _viewable(number)
     data = services.read_pdf(certificate)
-    response = send_file(
-        BytesIO(data),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{certificate.number}.pdf",
-    )
-    response.headers.update(PRIVATE)
-    return response
+    return send_private(data, f"{certificate.number}.pdf", "application/pdf")
 
 
 @bp.get("/<number>/credential.json")
@@ -157,14 +149,7 @@ def download_credential(number: str):
         )
     document = credentials.build_credential(certificate)
     body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-    response = send_file(
-        BytesIO(body),
-        mimetype="application/json",
-        as_attachment=True,
-        download_name=f"{certificate.number}.json",
-    )
-    response.headers.update(PRIVATE)
-    return response
+    return send_private(body, f"{certificate.number}.json", "application/json")
 
 
 # --- public JSON for wallets and verifiers ---------------------------------------------

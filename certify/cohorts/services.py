@@ -17,7 +17,8 @@ from certify.cohorts.models import Cohort, CohortSession, EligibilityRule, Enrol
 from certify.cohorts.roster import RosterRow, read_roster
 from certify.cohorts.slips import SlipData
 from certify.core import clock
-from certify.core.errors import Forbidden, NotFound, Problem, ValidationFailed
+from certify.core.errors import Forbidden, Problem, ValidationFailed
+from certify.core.lookups import get_or_not_found
 from certify.core.masking import mask_id_number
 from certify.core.tables import ImportProblem, Unit
 from certify.extensions import db
@@ -115,10 +116,7 @@ def add_session(
 
 
 def get_cohort(cohort_id: int) -> Cohort:
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        raise NotFound(_("No such class."), code="cohort_not_found")
-    return cohort
+    return get_or_not_found(Cohort, cohort_id, _("No such class."), "cohort_not_found")
 
 
 def can_manage(user: User, cohort: Cohort) -> bool:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from io import BytesIO
 
 import sqlalchemy as sa
 from flask import (
@@ -12,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -38,6 +36,7 @@ from certify.cohorts.models import CohortSession, EligibilityRule
 from certify.cohorts.slips import render_login_slips
 from certify.core import clock
 from certify.core.auth import role_required
+from certify.core.downloads import XLSX, send_private
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import flash_refusal, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
@@ -296,12 +295,7 @@ def slips(cohort_id: int):
         flash(_("The class has nobody enrolled yet."), "error")
         return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
     pdf = render_login_slips(data, title=cohort.name)
-    return send_file(
-        BytesIO(pdf),
-        mimetype="application/pdf",
-        as_attachment=False,
-        download_name=f"login-slips-{cohort.id}.pdf",
-    )
+    return send_private(pdf, f"login-slips-{cohort.id}.pdf", "application/pdf", inline=True)
 
 
 @bp.get("/<int:cohort_id>/dashboard")
@@ -316,12 +310,7 @@ def dashboard(cohort_id: int):
 def dashboard_export(cohort_id: int):
     cohort = _cohort(cohort_id)
     data = dashboard_xlsx(cohort, build_dashboard(cohort))
-    return send_file(
-        BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"class-{cohort.id}-progress.xlsx",
-    )
+    return send_private(data, f"class-{cohort.id}-progress.xlsx", XLSX)
 
 
 @bp.route("/<int:cohort_id>/materials", methods=["GET", "POST"])

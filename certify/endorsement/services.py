@@ -29,6 +29,7 @@ from certify.certificates.services import certificate_dir, find_certificate, sto
 from certify.certificates.signing import b64url, sign_bytes
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from certify.core.lookups import get_or_not_found
 from certify.core.workdays import add_working_days
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
 from certify.endorsement.package import build_package
@@ -371,10 +372,9 @@ def _config_days(key: str, default: int) -> int:
 
 
 def get_batch(batch_id: int) -> EndorsementBatch:
-    batch = db.session.get(EndorsementBatch, batch_id)
-    if batch is None:
-        raise NotFound(_("There is no such batch."), code="batch_not_found")
-    return batch
+    return get_or_not_found(
+        EndorsementBatch, batch_id, _("There is no such batch."), "batch_not_found"
+    )
 
 
 BATCHES_PER_PAGE = 25

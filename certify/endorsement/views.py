@@ -10,10 +10,9 @@ and the roster is the review.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from io import BytesIO
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,9 +22,9 @@ from certify.certificates.services import enrolments_for, read_pdf
 from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.auth import role_required
+from certify.core.downloads import send_private
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
 from certify.core.forms import flash_refusal, page_number, show_problems
-from certify.core.security import PRIVATE
 from certify.endorsement import deadlines, services
 from certify.endorsement.forms import EndorseForm, RejectForm, SubmitBatchForm
 from certify.endorsement.models import (
@@ -306,14 +305,7 @@ def download_package(batch_id: int):
     """The exact package the batch was submitted in (hash-checked against the record)."""
     batch = services.get_batch(batch_id)
     data = services.read_package(batch)  # NotFound when missing, Conflict when altered
-    response = send_file(
-        BytesIO(data),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"{batch.reference}.zip",
-    )
-    response.headers.update(PRIVATE)
-    return response
+    return send_private(data, f"{batch.reference}.zip", "application/zip")
 
 
 @bp.get("/batches/<int:batch_id>/pdf/<number>")
@@ -330,14 +322,8 @@ def certificate_pdf(batch_id: int, number: str):
             ),
             code="changed_since_submission",
         )
-    response = send_file(
-        BytesIO(read_pdf(certificate)),
-        mimetype="application/pdf",
-        as_attachment=False,
-        download_name=f"{certificate.number}.pdf",
-    )
-    response.headers.update(PRIVATE)
-    return response
+    data = read_pdf(certificate)
+    return send_private(data, f"{certificate.number}.pdf", "application/pdf", inline=True)
 
 
 # --- the bureau: inbox and decisions -----------------------------------------------------

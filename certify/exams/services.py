@@ -37,6 +37,7 @@ from certify.core.errors import (
     Problem,
     ValidationFailed,
 )
+from certify.core.lookups import get_or_not_found
 from certify.exams.models import (
     AccessCodeLock,
     Attempt,
@@ -181,10 +182,9 @@ def set_override(
 
 
 def get_session(session_id: int) -> ExamSession:
-    session = db.session.get(ExamSession, session_id)
-    if session is None:
-        raise NotFound(_("No such exam session."), code="session_not_found")
-    return session
+    return get_or_not_found(
+        ExamSession, session_id, _("No such exam session."), "session_not_found"
+    )
 
 
 def may_oversee(user: User, session: ExamSession) -> bool:
@@ -676,14 +676,7 @@ def close_session(session: ExamSession, actor=None) -> int:
 def _end(attempt: Attempt, status: AttemptStatus, *, reason: str | None = None, actor=None) -> bool:
     """End and grade the attempt once, whoever else tries at the same moment; True if this
     call ended it."""
-    now = clock.now()
-    ended_at = min(now, attempt.deadline) if status is AttemptStatus.EXPIRED else now
-    won = db.session.execute(
-        sa.update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=status, ended_at=ended_at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    won = db.session.execute(attempt.ending(status, clock.now())).rowcount
     db.session.refresh(attempt)
     if won:
         grade_attempt(attempt)

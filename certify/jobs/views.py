@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from certify.accounts.models import Role
 from certify.core.auth import role_required
+from certify.core.downloads import send_private
 from certify.core.errors import DomainError, NotFound
 from certify.core.forms import flash_refusal, safe_next
 from certify.core.security import PRIVATE
@@ -121,9 +122,7 @@ def download(job_id: int):
     path = kinds.export_folder() / Path(name).name if name else None
     if path is None or not path.is_file():
         raise NotFound(_("This job has no file to download."), code="no_file")
-    response = send_file(path, as_attachment=True, download_name=job.result["filename"])
-    response.headers.update(PRIVATE)
-    return response
+    return send_private(path, job.result["filename"])
 
 
 @bp.post("/audit-export")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import contextlib
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade
 from certify.core import clock
 from certify.core.auth import role_required
+from certify.core.downloads import send_private
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import flash_refusal, safe_next
 from certify.core.transactions import discard_changes
@@ -198,13 +199,7 @@ def material(material_id: int):
         abort(404)
     if item.kind is MaterialKind.LINK:
         return redirect(item.url)
-    return send_file(
-        services.material_path(item),
-        mimetype=item.mime,
-        download_name=item.filename,
-        as_attachment=False,
-        max_age=3600,
-    )
+    return send_private(services.material_path(item), item.filename, item.mime, inline=True)
 
 
 @bp.get("/<code>/mock")
