@@ -144,14 +144,21 @@ class Attempt(db.Model):
         before the schedule (or the worker's own page) hands it in."""
         return AttemptStatus.EXPIRED if self.is_open and at >= self.deadline else self.status
 
-    def end(self, status: AttemptStatus, at: datetime) -> None:
-        """in_progress → submitted | expired; anything else is refused."""
+    def ending(self, status: AttemptStatus, at: datetime) -> sa.Update:
+        """in_progress → submitted | expired, as one guarded UPDATE: it changes the row only
+        while it is still in progress, so of two requests ending the paper at once (a submit
+        and the schedule's expiry, two taps on 交卷) one wins, rowcount 1, and the other finds
+        nothing to change. A paper handed in ends at `at`; one that ran out ends at its
+        deadline, however late it is noticed."""
         if status not in (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED):
             raise ValueError(status)
-        if not self.is_open:
-            raise Conflict(_l("This exam is already handed in."), code="attempt_closed")
-        self.status = status
-        self.ended_at = min(at, self.deadline) if status is AttemptStatus.EXPIRED else at
+        ended_at = min(at, self.deadline) if status is AttemptStatus.EXPIRED else at
+        return (
+            sa.update(Attempt)
+            .where(Attempt.id == self.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+            .values(status=status, ended_at=ended_at)
+            .execution_options(synchronize_session=False)
+        )
 
     def mark_graded(self, at: datetime) -> None:
         if self.status not in (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED):
