@@ -42,6 +42,7 @@ from certify.core.errors import (
     Problem,
     ValidationFailed,
 )
+from certify.core.storage import AlteredFile, read_checked
 from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.results.models import Result, ResultStatus
@@ -279,9 +280,8 @@ def _enrolments_by_result(result_ids: list[int]) -> dict[int, Enrolment]:
 
 def read_pdf(certificate: Certificate) -> bytes:
     """The stored bytes, checked against the recorded hash before they leave."""
-    path = pdf_path(certificate)
     try:
-        data = path.read_bytes()
+        return read_checked(pdf_path(certificate), certificate.pdf_sha256)
     except FileNotFoundError as exc:
         raise NotFound(
             _(
@@ -290,15 +290,14 @@ def read_pdf(certificate: Certificate) -> bytes:
             ),
             code="pdf_missing",
         ) from exc
-    if hashlib.sha256(data).hexdigest() != certificate.pdf_sha256:
+    except AlteredFile as exc:
         raise Conflict(
             _(
                 "The stored PDF of certificate %(number)s does not match its record.",
                 number=certificate.number,
             ),
             code="pdf_altered",
-        )
-    return data
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ for wallets and verifiers; see `credentials.py`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from certify.core.errors import Conflict, DomainError, NotFound, ValidationFaile
 from certify.core.forms import flash_refusal, page_number, safe_next, show_problems
 from certify.core.pdf import qr_data_uri
 from certify.core.security import PRIVATE
+from certify.core.storage import read_checked
 from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.exams.services import get_session
@@ -335,9 +335,7 @@ def _zip_stream(entries: list[ZipEntry]) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for entry in entries:
-            data = entry.path.read_bytes()
-            if hashlib.sha256(data).hexdigest() != entry.sha256:
-                raise RuntimeError(f"{entry.path} changed during the download")
+            data = read_checked(entry.path, entry.sha256)  # AlteredFile if changed since
             archive.writestr(zipfile.ZipInfo(entry.name, date_time=entry.made), data)
             yield sink.take()
     yield sink.take()

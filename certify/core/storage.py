@@ -1,11 +1,15 @@
-"""Short-lived uploads kept between a preview and its confirmation.
+"""Files kept on disk: short-lived uploads, and stored files read back against their hash.
 
 A trainer sees what an import will do before anything is saved; the file waits
 here, under an unguessable token, until they confirm or it expires.
+
+What the platform keeps for good (a certificate's PDF, a batch's package) has its SHA-256
+on record; read_checked() gives its bytes only while they still hash to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -58,3 +62,19 @@ def discard_upload(kind: str, token: str) -> None:
         folder = _folder(kind)
         for suffix in (".bin", ".json"):
             (folder / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+class AlteredFile(Exception):
+    """A stored file whose bytes no longer hash to the SHA-256 on record."""
+
+
+def read_checked(path: Path, sha256: str) -> bytes:
+    """The bytes of a stored file, checked against its recorded SHA-256 before they leave.
+
+    Raises FileNotFoundError when the file is gone and AlteredFile when it changed; the
+    caller says which file, in words for the person who asked for it.
+    """
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise AlteredFile(f"{path} does not match its recorded SHA-256")
+    return data
