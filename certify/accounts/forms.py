@@ -16,7 +16,6 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from certify.accounts.models import ROLE_LABELS
-from certify.core.forms import ConfirmForm as ConfirmForm  # banks.views until it imports core
 
 
 class LoginForm(FlaskForm):

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from certify.accounts.forms import ConfirmForm
 from certify.accounts.models import Role
 from certify.banks import blueprints as bp_services
 from certify.banks import services
@@ -27,9 +26,10 @@ from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade, list_trades
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, Problem, ValidationFailed
-from certify.core.forms import page_number, safe_next, show_problems
+from certify.core.forms import ConfirmForm, flash_refusal, page_number, safe_next, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.core.tables import UnusableFile as BankFileError
+from certify.core.transactions import discard_changes
 from certify.extensions import db
 
 bp = Blueprint("banks", __name__, url_prefix="/banks")
@@ -199,10 +199,11 @@ def import_confirm(code: str):
     try:
         report = import_bank(trade, meta["filename"], data, options, actor=current_user)
     except BankFileError as exc:
+        discard_changes()
         flash(f"{exc.filename}: {exc.message}", "error")
         return redirect(url_for("banks.import_start", code=code))
     if not report.saved:
-        db.session.rollback()
+        discard_changes()
         flash(
             _("Nothing was imported: the file has problems. Correct them and upload it again."),
             "error",
@@ -215,7 +216,6 @@ def import_confirm(code: str):
             options=options,
             format_label=FORMAT_LABELS[report.format],
         )
-    db.session.commit()
     discard_upload(UPLOAD_KIND, form.token.data)
     flash(
         _(
@@ -270,7 +270,7 @@ def question_edit(code: str, question_id: int):
                 actor=current_user,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard_changes()
             for problem in exc.problems:
                 field = {
                     "题干": "stem",
@@ -284,7 +284,6 @@ def question_edit(code: str, question_id: int):
                     field = f"option_{field[2]}"
                 show_problems(form, ValidationFailed([Problem(field, problem.message)]))
         else:
-            db.session.commit()
             flash(_("Question %(id)d is saved.", id=question.id), "success")
             return redirect(url_for("banks.bank", code=code))
     return render_template(
@@ -321,10 +320,8 @@ def question_status(code: str, question_id: int, action: str):
             services.reactivate_question(question, actor=current_user)
             message = _("Question %(id)d is active again.", id=question.id)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect(safe_next(request.form.get("next"), url_for("banks.bank", code=code)))
 
@@ -411,14 +408,13 @@ def blueprint_form(code: str, blueprint_id: int | None = None):
                 trade, _blueprint_data(form, trade), blueprint, actor=current_user
             )
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard_changes()
             for problem in exc.problems:
                 if hasattr(form, problem.field):
                     show_problems(form, ValidationFailed([problem]))
                 else:
                     flash(problem.message, "error")
         else:
-            db.session.commit()
             flash(_("The blueprint is saved."), "success")
             return redirect(url_for("banks.blueprint_check", code=code, blueprint_id=saved.id))
     return render_template(
@@ -468,9 +464,7 @@ def blueprint_delete(code: str, blueprint_id: int):
     try:
         bp_services.delete_blueprint(blueprint, actor=current_user)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return redirect(url_for("banks.blueprint_check", code=code, blueprint_id=blueprint.id))
-    db.session.commit()
     flash(_("The blueprint is deleted."), "success")
     return redirect(url_for("banks.bank", code=code))

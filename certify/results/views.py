@@ -75,6 +75,7 @@ def practical(session_id: int):
                 exam, upload.file.data.filename, upload.file.data.read()
             )
         except BankFileError as exc:
+            discard_changes()
             flash(f"{exc.filename}: {exc.message}", "error")
         else:
             if report.problems:
