@@ -92,6 +92,10 @@ class Settings:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# The one budget of anonymous certificate lookups per client (certify/verification/limits.py);
+# VERIFY_LOOKUP_LIMIT in the environment sets another.
+DEFAULT_LOOKUP_LIMIT = "20 per minute;200 per day"
+
 # The 评价机构 and the bureau, as printed on certificates and used in their numbers. The
 # defaults describe the Wenzhou pilot; a deployment sets its own through the environment.
 ISSUER_DEFAULTS = {
@@ -101,7 +105,7 @@ ISSUER_DEFAULTS = {
     "ISSUER_PROVINCE": "33",  # 浙江 (GB/T 2260)
     "ISSUER_SITE": "030001",  # the site code the province assigned
     "ENDORSING_BODY": "温州市人力资源和社会保障局",
-    "VERIFY_LOOKUP_LIMIT": "20 per minute;200 per day",
+    "VERIFY_LOOKUP_LIMIT": DEFAULT_LOOKUP_LIMIT,
 }
 ISSUER_SETTINGS = (*ISSUER_DEFAULTS, "SIGNING_KEY_DIR", "CERTIFICATE_DIR")
 # SMTP for notification email (certify/notifications/mail.py); no MAIL_SERVER, no email.

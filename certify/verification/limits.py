@@ -15,16 +15,16 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_limiter import RouteLimit
 
+from certify.config import DEFAULT_LOOKUP_LIMIT
 from certify.extensions import limiter
 from certify.verification.services import Verdict, Verification, verify_certificate
 
 SCOPE = "verification-lookup"
-DEFAULT_LIMIT = "20 per minute;200 per day"
 SIGNED_VERDICTS = frozenset({Verdict.VALID, Verdict.REVOKED, Verdict.REJECTED})
 
 
 def lookup_limit_value() -> str:
-    return current_app.config.get("VERIFY_LOOKUP_LIMIT") or DEFAULT_LIMIT
+    return current_app.config.get("VERIFY_LOOKUP_LIMIT") or DEFAULT_LOOKUP_LIMIT
 
 
 def lookup_limit(**options) -> RouteLimit:

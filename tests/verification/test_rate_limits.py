@@ -55,3 +55,11 @@ def test_the_default_budget_comes_from_the_config(app, client, certificate):
     assert app.config["VERIFY_LOOKUP_LIMIT"] == "20 per minute;200 per day"
     statuses = [client.get(f"/v/{certificate.number}").status_code for _ in range(21)]
     assert statuses == [200] * 20 + [429]
+
+
+def test_an_empty_setting_falls_back_to_the_one_default(app, monkeypatch):
+    from certify.config import DEFAULT_LOOKUP_LIMIT, ISSUER_DEFAULTS
+    from certify.verification.limits import lookup_limit_value
+
+    monkeypatch.setitem(app.config, "VERIFY_LOOKUP_LIMIT", "")
+    assert lookup_limit_value() == DEFAULT_LOOKUP_LIMIT == ISSUER_DEFAULTS["VERIFY_LOOKUP_LIMIT"]
