@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from certify.banks.models import DIFFICULTY_LABELS
-from certify.banks.types import OPTION_KEYS, QUESTION_TYPE_LABELS, QuestionType
+from certify.banks.types import OPTION_KEYS, QuestionType
 from certify.catalog.models import Trade, level_label
 
 
@@ -61,7 +61,7 @@ class ConfirmImportForm(FlaskForm):
 class QuestionForm(FlaskForm):
     type = SelectField(
         _l("Type"),
-        choices=[SelectChoice(t.value, label) for t, label in QUESTION_TYPE_LABELS.items()],
+        choices=[SelectChoice(t.value, label) for t, label in QuestionType.labels().items()],
     )
     stem = TextAreaField(
         _l("Question"), validators=[DataRequired(_l("Write the question.")), Length(max=2000)]
