@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from certify.accounts.forms import ConfirmForm
 from certify.accounts.models import Role, User
 from certify.banks.forms import area_choices
 from certify.catalog.models import KnowledgeArea, Trade, level_label
@@ -38,7 +37,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.downloads import XLSX, send_private
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import flash_refusal, show_problems
+from certify.core.forms import ConfirmForm, flash_refusal, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.core.tables import UnusableFile
 from certify.core.transactions import discard_changes

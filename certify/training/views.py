@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from certify.accounts.forms import ConfirmForm
 from certify.banks.blueprints import get_blueprint
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade
@@ -15,7 +14,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.downloads import send_private
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import flash_refusal, safe_next
+from certify.core.forms import ConfirmForm, flash_refusal, safe_next
 from certify.core.transactions import discard_changes
 from certify.exams.services import exam_locks
 from certify.extensions import db
