@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
-from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,10 +25,11 @@ from certify.banks.types import OPTION_KEYS, QuestionType
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import get_trade, list_trades
 from certify.core.auth import role_required
+from certify.core.downloads import send_private
 from certify.core.errors import DomainError, Problem, ValidationFailed
 from certify.core.forms import ConfirmForm, flash_refusal, page_number, safe_next, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
-from certify.core.tables import UnusableFile as BankFileError
+from certify.core.tables import UnusableFile
 from certify.core.transactions import discard_changes
 from certify.extensions import db
 
@@ -118,12 +119,7 @@ def bank(code: str):
 @bp.get("/template.xlsx")
 @role_required(*EDITORS)
 def template():
-    return send_file(
-        BytesIO(template_xlsx()),
-        mimetype=MIME["xlsx"],
-        as_attachment=True,
-        download_name="题库导入模板.xlsx",
-    )
+    return send_private(template_xlsx(), "题库导入模板.xlsx", MIME["xlsx"])
 
 
 @bp.get("/<code>/export.<fmt>")
@@ -133,12 +129,7 @@ def export(code: str, fmt: str):
         abort(404)
     trade = _trade(code)
     data = export_bank(services.active_versions(trade), fmt)
-    return send_file(
-        BytesIO(data),
-        mimetype=MIME[fmt],
-        as_attachment=True,
-        download_name=f"{trade.code}.{fmt}",
-    )
+    return send_private(data, f"{trade.code}.{fmt}", MIME[fmt])
 
 
 def _options_from(form) -> ImportOptions:
@@ -164,7 +155,7 @@ def import_start(code: str):
         options = _options_from(form)
         try:
             report = check_import(trade, filename, data, options)
-        except BankFileError as exc:
+        except UnusableFile as exc:
             form.file.errors = [f"{exc.filename}: {exc.message}"]
             return render_template("banks/import.html", trade=trade, form=form), 422
         token = keep_upload(UPLOAD_KIND, data, {"filename": filename, "trade": trade.code})
@@ -198,7 +189,7 @@ def import_confirm(code: str):
     options = _options_from(form)
     try:
         report = import_bank(trade, meta["filename"], data, options, actor=current_user)
-    except BankFileError as exc:
+    except UnusableFile as exc:
         discard_changes()
         flash(f"{exc.filename}: {exc.message}", "error")
         return redirect(url_for("banks.import_start", code=code))
@@ -445,14 +436,9 @@ def blueprint_check(code: str, blueprint_id: int):
 def blueprint_export(code: str, blueprint_id: int):
     trade = _trade(code)
     blueprint = _blueprint_of(trade, blueprint_id)
-    import json
-
     body = json.dumps(bp_services.export_blueprint(blueprint), ensure_ascii=False, indent=2)
-    return send_file(
-        BytesIO(body.encode()),
-        mimetype="application/json",
-        as_attachment=True,
-        download_name=f"{trade.code}-{blueprint.id}.blueprint.json",
+    return send_private(
+        body.encode(), f"{trade.code}-{blueprint.id}.blueprint.json", "application/json"
     )
 
 

@@ -9,7 +9,6 @@ which re-issues it and submits the new one in a new batch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from certify.certificates.signing import b64url, sign_bytes
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from certify.core.lookups import get_or_not_found
+from certify.core.storage import AlteredFile, read_checked
 from certify.core.workdays import add_working_days
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
 from certify.endorsement.package import build_package
@@ -430,18 +430,18 @@ def package_path(batch: EndorsementBatch) -> Path:
 
 def read_package(batch: EndorsementBatch) -> bytes:
     try:
-        data = package_path(batch).read_bytes()
+        data = read_checked(package_path(batch), batch.package_sha256)
     except FileNotFoundError as exc:
         raise NotFound(
             _("The package of batch %(ref)s is missing from storage.", ref=batch.reference),
             code="package_missing",
         ) from exc
-    if hashlib.sha256(data).hexdigest() != batch.package_sha256:
+    except AlteredFile as exc:
         raise Conflict(
             _(
                 "The stored package of batch %(ref)s does not match its record.",
                 ref=batch.reference,
             ),
             code="package_altered",
-        )
+        ) from exc
     return data

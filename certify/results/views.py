@@ -3,19 +3,18 @@ the session's report."""
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from certify.accounts.models import Role
-from certify.banks.formats.common import BankFileError
 from certify.core import clock
 from certify.core.auth import role_required
+from certify.core.downloads import XLSX, send_private
 from certify.core.errors import DomainError
 from certify.core.forms import ConfirmForm, flash_refusal
+from certify.core.tables import UnusableFile
 from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.exams.services import overseen_session
@@ -74,7 +73,7 @@ def practical(session_id: int):
             report = services.import_practical_scores(
                 exam, upload.file.data.filename, upload.file.data.read()
             )
-        except BankFileError as exc:
+        except UnusableFile as exc:
             discard_changes()
             flash(f"{exc.filename}: {exc.message}", "error")
         else:
@@ -196,10 +195,5 @@ def report(session_id: int):
 def results_export(session_id: int):
     exam = overseen_session(session_id, current_user)
     data = reports.results_xlsx(exam)
-    return send_file(
-        BytesIO(data),
-        as_attachment=True,
-        download_name=f"results-{exam.id}.xlsx",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return send_private(data, f"results-{exam.id}.xlsx", XLSX)
 

@@ -9,9 +9,6 @@ from html.parser import HTMLParser
 from certify.banks.types import QuestionType
 from certify.core.tables import ImportProblem, Unit
 
-# certify/results/views.py still imports the old name from here; remove with that import.
-from certify.core.tables import UnusableFile as BankFileError  # noqa: F401
-
 # Limits that keep a hostile or mistaken file from exhausting the server.
 MAX_QUESTIONS = 10_000
 MAX_STEM_CHARS = 2000
