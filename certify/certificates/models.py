@@ -15,6 +15,7 @@ from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
 from certify.core.labels import LabelledEnum
 from certify.extensions import db
+from certify.results.models import ScoreParts
 
 
 class CertificateStatus(LabelledEnum):
@@ -93,7 +94,7 @@ def printed_score(hundredths: int | None) -> str | None:
     return str(tenths)
 
 
-class Certificate(db.Model):
+class Certificate(ScoreParts, db.Model):
     """One issued certificate. Its material fields are copies, frozen at issue.
 
     The holder's record may change later (a corrected name, a new phone); the certificate
@@ -151,15 +152,7 @@ class Certificate(db.Model):
 
     @property
     def status_label(self) -> str:
-        return str(STATUS_LABELS[self.status])
-
-    @property
-    def theory(self) -> float | None:
-        return None if self.theory_hundredths is None else self.theory_hundredths / 100
-
-    @property
-    def practical(self) -> float | None:
-        return None if self.practical_hundredths is None else self.practical_hundredths / 100
+        return self.status.label
 
     @property
     def is_revoked(self) -> bool:

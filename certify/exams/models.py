@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from certify.cohorts.models import Cohort
 from certify.core import clock
 from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
+from certify.core.labels import LabelledEnum
 from certify.extensions import db
 
 
@@ -79,23 +79,11 @@ class SessionOverride(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
 
 
-class AttemptStatus(enum.StrEnum):
-    IN_PROGRESS = "in_progress"
-    SUBMITTED = "submitted"
-    EXPIRED = "expired"
-    GRADED = "graded"
-
-    @property
-    def label(self) -> str:
-        return str(ATTEMPT_STATUS_LABELS[self])
-
-
-ATTEMPT_STATUS_LABELS = {
-    AttemptStatus.IN_PROGRESS: _l("In progress"),
-    AttemptStatus.SUBMITTED: _l("Handed in"),
-    AttemptStatus.EXPIRED: _l("Time ran out"),
-    AttemptStatus.GRADED: _l("Graded"),
-}
+class AttemptStatus(LabelledEnum):
+    IN_PROGRESS = "in_progress", _l("In progress")
+    SUBMITTED = "submitted", _l("Handed in")
+    EXPIRED = "expired", _l("Time ran out")
+    GRADED = "graded", _l("Graded")
 
 
 class Attempt(db.Model):

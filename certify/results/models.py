@@ -54,7 +54,23 @@ class Outcome(LabelledEnum):
         return {"passed": "合格", "failed": "不合格", "absent": "缺考"}[self.value]
 
 
-class Result(db.Model):
+class ScoreParts:
+    """The theory and practical scores, kept in hundredths and read in points: a result, and
+    the certificate that copies them."""
+
+    theory_hundredths: int | None
+    practical_hundredths: int | None
+
+    @property
+    def theory(self) -> float | None:
+        return None if self.theory_hundredths is None else self.theory_hundredths / 100
+
+    @property
+    def practical(self) -> float | None:
+        return None if self.practical_hundredths is None else self.practical_hundredths / 100
+
+
+class Result(ScoreParts, db.Model):
     """A worker's outcome of a session: the components and the pass decision."""
 
     __tablename__ = "results"
@@ -80,14 +96,6 @@ class Result(db.Model):
     objections: Mapped[list[Objection]] = relationship(cascade="all, delete-orphan")
 
     __table_args__ = (sa.UniqueConstraint("session_id", "user_id", name="one_result"),)
-
-    @property
-    def theory(self) -> float | None:
-        return None if self.theory_hundredths is None else self.theory_hundredths / 100
-
-    @property
-    def practical(self) -> float | None:
-        return None if self.practical_hundredths is None else self.practical_hundredths / 100
 
     @property
     def outcome(self) -> Outcome:
