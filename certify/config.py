@@ -23,6 +23,8 @@ KNOWN_WEAK_SECRETS = frozenset(
 )
 MIN_PRODUCTION_SECRET_LENGTH = 32
 DEFAULT_PORT = 5000
+# Working days the 公示 page stays readable after its period, for late objections; then 410.
+DEFAULT_PUBLICITY_GRACE_DAYS = 5
 
 
 class ConfigError(RuntimeError):
@@ -45,7 +47,7 @@ class Settings:
     proxy_fix_x_for: int = 0
     proxy_fix_x_proto: int = 0
     # Working days the public 公示 page stays readable after its period (late objections).
-    publicity_grace_days: int = 5
+    publicity_grace_days: int = DEFAULT_PUBLICITY_GRACE_DAYS
     issuer: dict[str, str] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -273,7 +275,7 @@ def load_settings(
         instance_path=instance,
         proxy_fix_x_for=_hop_count(env_vars, "PROXY_FIX_X_FOR"),
         proxy_fix_x_proto=_hop_count(env_vars, "PROXY_FIX_X_PROTO"),
-        publicity_grace_days=_working_days(env_vars, "PUBLICITY_GRACE_DAYS", 5),
+        publicity_grace_days=_working_days(env_vars, "PUBLICITY_GRACE_DAYS", DEFAULT_PUBLICITY_GRACE_DAYS),
         issuer={key: env_vars[key] for key in ISSUER_SETTINGS if env_vars.get(key)},
         extra={key: env_vars[key] for key in MAIL_SETTINGS if env_vars.get(key)},
     )

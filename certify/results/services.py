@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from certify.accounts.models import Role, User
 from certify.audit.services import record_event
 from certify.cohorts.models import Enrolment
+from certify.config import DEFAULT_PUBLICITY_GRACE_DAYS
 from certify.core import clock
 from certify.core.errors import Conflict, Forbidden, Problem, ValidationFailed
 from certify.core.idcard import normalise_id_number
@@ -25,8 +26,6 @@ from certify.extensions import db
 from certify.results.models import Objection, PracticalScore, Result, ResultStatus
 
 DEFAULT_PUBLICITY_DAYS = 5
-# Working days the 公示 page stays readable after the period, for late objections; then 410.
-DEFAULT_PUBLICITY_GRACE_DAYS = 5
 
 
 class ExamStillOpen(Conflict):
