@@ -275,7 +275,9 @@ def load_settings(
         instance_path=instance,
         proxy_fix_x_for=_hop_count(env_vars, "PROXY_FIX_X_FOR"),
         proxy_fix_x_proto=_hop_count(env_vars, "PROXY_FIX_X_PROTO"),
-        publicity_grace_days=_working_days(env_vars, "PUBLICITY_GRACE_DAYS", DEFAULT_PUBLICITY_GRACE_DAYS),
+        publicity_grace_days=_working_days(
+            env_vars, "PUBLICITY_GRACE_DAYS", DEFAULT_PUBLICITY_GRACE_DAYS
+        ),
         issuer={key: env_vars[key] for key in ISSUER_SETTINGS if env_vars.get(key)},
         extra={key: env_vars[key] for key in MAIL_SETTINGS if env_vars.get(key)},
     )
