@@ -8,19 +8,11 @@ from certify.certificates import services
 from certify.certificates.models import RevocationReason
 from certify.certificates.signing import init_keys, key_dir, rotate_keys
 from certify.core.cli import DomainGroup, fail
-from certify.core.errors import DomainError, ValidationFailed
 from certify.exams.models import ExamSession
 from certify.extensions import db
 
 certificates_cli = DomainGroup("certificates", help="Issuing, revoking and checking certificates.")
 keys_cli = DomainGroup("keys", help="The issuing body's signing keys.")
-
-
-def _domain_failure(exc: DomainError) -> None:
-    db.session.rollback()
-    if isinstance(exc, ValidationFailed):
-        fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
-    fail(exc.message)
 
 
 @certificates_cli.command("issue")

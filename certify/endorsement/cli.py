@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from certify.accounts.models import Role, User
 from certify.core.cli import DomainGroup, fail
-from certify.core.errors import DomainError, ValidationFailed
 from certify.endorsement import services
 from certify.extensions import db
 
@@ -32,13 +31,6 @@ def _first_admin() -> User:
     return admin
 
 
-def _failed(exc: DomainError) -> None:
-    db.session.rollback()
-    if isinstance(exc, ValidationFailed):
-        fail("\n".join(p.message for p in exc.problems))
-    fail(exc.message)
-
-
 @endorsement_cli.command("submit")
 @click.argument("numbers", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -47,11 +39,8 @@ def _failed(exc: DomainError) -> None:
 def submit_command(numbers: tuple[str, ...], output: Path, username: str | None, note: str) -> None:
     """Submit certificates to the bureau; write the package and print the batch id."""
     actor = _user(username, Role.ADMIN, "--by") if username else _first_admin()
-    try:
-        batch = services.submit_batch(services.certificates_by_number(numbers), actor, note=note)
-        data = services.read_package(batch)
-    except DomainError as exc:
-        _failed(exc)
+    batch = services.submit_batch(services.certificates_by_number(numbers), actor, note=note)
+    data = services.read_package(batch)
     db.session.commit()
     output.write_bytes(data)
     click.echo(batch.id)
@@ -83,11 +72,8 @@ def decide_command(batch_id, numbers, reviewer, endorse_all, endorse_listed, rej
         endorse_all=endorse_all,
         reject={n.strip().upper(): reason for n in rejected},
     )
-    try:
-        batch = services.get_batch(batch_id)
-        decided = services.decide_batch(batch, user, decisions)
-    except DomainError as exc:
-        _failed(exc)
+    batch = services.get_batch(batch_id)
+    decided = services.decide_batch(batch, user, decisions)
     db.session.commit()
     for item in decided:
         click.echo(f"{item.certificate.number}\t{item.decision.value}")

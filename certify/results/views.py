@@ -26,16 +26,10 @@ from certify.results.models import PracticalScore, Result, ResultStatus
 bp = Blueprint("results", __name__)
 
 
-@bp.app_template_global()
-def published_results_of(worker) -> list[Result]:
-    """The worker's own published and final results, for the exam pages (exams knows no
-    results: the template asks)."""
-    return services.results_of(worker)
-
-
-@bp.app_template_global()
-def published_result_for(worker, session_id: int) -> Result | None:
-    return services.published_result_for(worker, session_id)
+# The worker's exam pages show their own published result: exams knows no results, so the
+# templates ask through these two globals.
+bp.add_app_template_global(services.results_of, "published_results_of")
+bp.add_app_template_global(services.published_result_for, "published_result_for")
 
 
 @bp.route("/exams/sessions/<int:session_id>/practical", methods=["GET", "POST"])
