@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 from sqlalchemy.orm import close_all_sessions
 
 from certify import create_app
@@ -18,6 +19,13 @@ from certify.core import clock
 from certify.extensions import db, limiter
 
 pytest_plugins = ["tests.classes"]
+
+# Tests never depend on wall time: Hypothesis's deadline and its too-slow check do, and fail
+# when CI's two passes share the cores. Its example database would write into the checkout.
+settings.register_profile(
+    "certify", deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+settings.load_profile("certify")
 
 # Hashing every test password with scrypt would make the suite slow; the scheme
 # itself is covered by test_password_hash_uses_scrypt_by_default.

@@ -6,6 +6,10 @@ working, and revokes every token the login's pages were handed (the exam page ca
 with one). A password change or an administrator's reset revokes every token of the user and
 every other login. On a shared exam-room PC, the next person cannot go on with the previous
 worker's paper.
+
+The exam page's own token is not a row: it is signed (itsdangerous, the app's secret) and
+names the login that showed the page, so rendering the page writes nothing, and the token
+stops working when that login ends, the password changes or it expires.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import session
+from flask import current_app, session
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import joinedload
 
 from certify.accounts.models import ApiToken, LoginSession, User
@@ -97,7 +102,56 @@ def issue_token(user: User, login: LoginSession | None = None) -> tuple[str, dat
     return token, expires
 
 
+def issue_page_token(user: User, login: LoginSession) -> str:
+    """The exam page's bearer token: good while `login` is live, the password unchanged and
+    for ApiToken.LIFETIME, with nothing stored. A signed value has dots; a stored token none."""
+    expires = clock.now() + ApiToken.LIFETIME
+    return _page_signer().dumps(
+        {"u": user.id, "l": login.id, "p": _password_stamp(user), "e": int(expires.timestamp())}
+    )
+
+
+def _page_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="certify.exam-page-token")
+
+
+def _password_stamp(user: User) -> str:
+    """Changes with the password (or a reset), so a page token from before it stops working."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def _page_claims(token: str) -> dict | None:
+    """What a page token says, if this app signed it and it has not expired."""
+    try:
+        claims = _page_signer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(claims, dict) or claims.get("e", 0) <= clock.now().timestamp():
+        return None
+    return claims
+
+
+def _user_for_page_token(token: str) -> User | None:
+    claims = _page_claims(token)
+    if claims is None:
+        return None
+    user = db.session.scalar(
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == claims.get("u"),
+            LoginSession.id == claims.get("l"),
+            LoginSession.revoked_at.is_(None),
+        )
+    )
+    if user is None or not user.active or user.must_change_password:
+        return None
+    return user if claims.get("p") == _password_stamp(user) else None
+
+
 def user_for_token(token: str) -> User | None:
+    if "." in token:
+        return _user_for_page_token(token)
     row = db.session.scalar(
         sa.select(ApiToken)
         .where(ApiToken.token_hash == token_digest(token))
@@ -111,7 +165,19 @@ def user_for_token(token: str) -> User | None:
 
 
 def revoke_token(token: str) -> bool:
-    """`DELETE /api/v1/auth/token`: this token stops working. False when it was not live."""
+    """`DELETE /api/v1/auth/token`: this token stops working. False when it was not live.
+    An exam page's token is its login's, so revoking it ends that login."""
+    if "." in token:
+        claims = _page_claims(token)
+        if claims is None:
+            return False
+        return bool(
+            db.session.execute(
+                sa.update(LoginSession)
+                .where(LoginSession.id == claims.get("l"), LoginSession.revoked_at.is_(None))
+                .values(revoked_at=clock.now())
+            ).rowcount
+        )
     return bool(
         db.session.execute(
             sa.update(ApiToken)

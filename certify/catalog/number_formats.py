@@ -17,7 +17,6 @@ SPECIAL_FORMAT = "ZX{province}{site}{yy}{serial:06d}"
 FIELDS = frozenset({"kind", "institution", "province", "site", "yy", "yyyy", "level", "serial"})
 
 
-
 def number_format(trade: Trade) -> str:
     if trade.certificate_number_format:
         return trade.certificate_number_format

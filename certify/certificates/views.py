@@ -234,7 +234,7 @@ def session_page(session_id: int):
         pending=pending,
         total=total,
         issued=total - len(pending),
-        issue_job=jobs.reconcile_job(job) if job else None,
+        issue_job=jobs.seen_job(job) if job else None,
         background=usable_queue() is not None,
     )
 

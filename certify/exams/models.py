@@ -132,6 +132,13 @@ class Attempt(db.Model):
         before the schedule (or the worker's own page) hands it in."""
         return AttemptStatus.EXPIRED if self.is_open and at >= self.deadline else self.status
 
+    def ended_at_as_of(self, at: datetime) -> datetime | None:
+        """When the paper ended, as a reader sees it at `at`: one that ran out ended at its
+        deadline, whenever the schedule notes it."""
+        if self.ended_at is not None or self.status_at(at) is not AttemptStatus.EXPIRED:
+            return self.ended_at
+        return self.deadline
+
     def ending(self, status: AttemptStatus, at: datetime) -> sa.Update:
         """in_progress → submitted | expired, as one guarded UPDATE: it changes the row only
         while it is still in progress, so of two requests ending the paper at once (a submit

@@ -23,7 +23,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
 from certify.core.forms import ConfirmForm, flash_refusal, page_number, show_problems
-from certify.core.transactions import discard_changes, writes_on_read
+from certify.core.transactions import discard_changes
 from certify.exams import board, services
 from certify.exams.forms import (
     OverrideForm,
@@ -71,24 +71,18 @@ def start(session_id: int):
 
 
 def _page_token() -> str:
-    """A bearer token for the page's own API calls, kept in the login session and revoked
-    with it when the worker logs out."""
-    stored = session.get("api_token")
-    if stored and sessions.user_for_token(stored) == current_user:
-        return stored
+    """A bearer token for the page's own API calls, signed for this login: it stops working
+    when the worker logs out, and showing the page stores nothing."""
     login = sessions.login_session_for(session.get(LOGIN_KEY))
-    token, _expires = sessions.issue_token(current_user, login)
-    session["api_token"] = token
-    return token
+    return sessions.issue_page_token(current_user, login)
 
 
 @bp.route("/exams/attempt/<int:attempt_id>", methods=["GET", "POST"])
-@writes_on_read("hands in the paper whose time is up; issues the page's API token")
 @role_required(Role.WORKER)
 def attempt_page(attempt_id: int):
     attempt = services.attempt_for(current_user, attempt_id)
-    services.touch(attempt)
     if request.method == "POST":
+        services.touch(attempt)
         # The page without JavaScript: the form carries every answer.
         saved = services.answers_by_position(attempt)
         late = False
@@ -109,7 +103,8 @@ def attempt_page(attempt_id: int):
             flash(_("Your answers are saved."), "success")
             return redirect(url_for("exams.attempt_page", attempt_id=attempt.id))
         return redirect(url_for("exams.done", attempt_id=attempt.id))
-    if not attempt.is_open:
+    if not attempt.accepts_answers_at(clock.now()):
+        # Time is up: the schedule hands the paper in; showing it writes nothing.
         return redirect(url_for("exams.done", attempt_id=attempt.id))
     token = _page_token()
     answers = services.answers_by_position(attempt)
@@ -127,13 +122,17 @@ def attempt_page(attempt_id: int):
 
 
 @bp.get("/exams/attempt/<int:attempt_id>/done")
-@writes_on_read("hands in the paper whose time is up")
 @role_required(Role.WORKER)
 def done(attempt_id: int):
     attempt = services.attempt_for(current_user, attempt_id)
-    services.touch(attempt)
-    answered = len(services.saved_answers(attempt))
-    return render_template("exams/done.html", attempt=attempt, answered=answered)
+    now = clock.now()
+    return render_template(
+        "exams/done.html",
+        attempt=attempt,
+        answered=len(services.saved_answers(attempt)),
+        status=attempt.status_at(now),
+        ended_at=attempt.ended_at_as_of(now),
+    )
 
 
 # --- staff ---------------------------------------------------------------------------
@@ -252,5 +251,3 @@ def close(session_id: int):
     else:
         flash(_("The exam is closed; %(n)d papers were handed in.", n=count), "success")
     return redirect(url_for("exams.session_page", session_id=session_id))
-
-

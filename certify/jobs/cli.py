@@ -87,8 +87,7 @@ def cron_command() -> None:
 def list_command(status: str | None, limit: int) -> None:
     """The newest jobs, tab-separated: id, kind, status, done/total, created, error."""
     wanted = JobStatus(status) if status else None
-    for job in services.recent_jobs(limit=max(limit, 1), status=wanted):
-        services.reconcile_job(job)
+    for job in map(services.seen_job, services.recent_jobs(limit=max(limit, 1), status=wanted)):
         created = clock.local(job.created_at).strftime("%Y-%m-%d %H:%M")
         error = (job.error or "").replace("\n", " ")
         click.echo(

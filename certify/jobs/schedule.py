@@ -1,4 +1,5 @@
-"""Work on a clock: overdue attempts are finalised every minute.
+"""Work on a clock: overdue attempts are finalised, and jobs the queue lost are failed (so
+they can be retried), every minute.
 
 With Redis, `flask --app wsgi jobs cron` runs RQ's own CronScheduler, which puts
 `expire_overdue_job` on the queue every minute for `jobs worker` to run (one cron process per
@@ -15,7 +16,7 @@ from rq.cron import CronScheduler
 
 from certify.exams.services import expire_overdue
 from certify.jobs.queue import QUEUE_NAME
-from certify.jobs.services import job_app
+from certify.jobs.services import job_app, reconcile_lost_jobs
 
 EXPIRE_EVERY_SECONDS = 60
 # A minute's run that no worker took within two minutes is dropped: the next one does its work.
@@ -29,6 +30,12 @@ def expire_overdue_job() -> int:
         return expire_overdue()
 
 
+def reconcile_lost_jobs_job() -> int:
+    """RQ entry point: mark failed the jobs the queue lost; returns how many."""
+    with job_app().app_context():
+        return reconcile_lost_jobs()
+
+
 def build_cron(connection: Redis) -> CronScheduler:
     """RQ's scheduler with every timed job of the application registered."""
     cron = CronScheduler(connection=connection)
@@ -40,5 +47,14 @@ def build_cron(connection: Redis) -> CronScheduler:
         job_timeout=EXPIRE_TIMEOUT_SECONDS,
         result_ttl=EXPIRE_EVERY_SECONDS * 10,
         name="expire-overdue",
+    )
+    cron.register(
+        reconcile_lost_jobs_job,
+        QUEUE_NAME,
+        interval=EXPIRE_EVERY_SECONDS,
+        ttl=EXPIRE_TTL_SECONDS,
+        job_timeout=EXPIRE_TIMEOUT_SECONDS,
+        result_ttl=EXPIRE_EVERY_SECONDS * 10,
+        name="reconcile-lost-jobs",
     )
     return cron

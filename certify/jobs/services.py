@@ -10,7 +10,8 @@ How a job runs is decided when it starts (and again at each retry):
 
 A Job row never stays queued with nothing behind it: a failed enqueue marks it failed with
 the reason (retry it later), a worker that dies mid-job is caught by RQ's failure callback,
-and `reconcile_job` (run when a page asks for the status) fails rows whose RQ job is gone.
+and the schedule's `reconcile_lost_jobs` fails rows whose RQ job is gone (a page asking for
+the status shows them as failed before that, writing nothing).
 
 Unlike other services these functions commit: the row must be visible to another process
 before RQ hands its id to a worker, and progress must be visible while the work goes on.
@@ -87,7 +88,7 @@ def start_job(kind_name: str, params: dict[str, Any], actor: User) -> Job:
 
 def retry_job(job: Job) -> Job:
     """Run a failed job again. The kinds are idempotent: only what is left gets done."""
-    if job.status is not JobStatus.FAILED:
+    if reconcile_job(job).status is not JobStatus.FAILED:
         raise Conflict(_("Only a failed job can be retried."), code="job_not_failed")
     kind = get_kind(job.kind)
     queue = usable_queue()
@@ -285,25 +286,73 @@ def recent_jobs(
     return list(db.session.scalars(select))
 
 
-def reconcile_job(job: Job) -> Job:
-    """Fail a queued or running job whose RQ job is gone or has failed, so it can be retried.
+def lost_reason(job: Job) -> str | None:
+    """Why a queued or running job will never end, as far as RQ can tell (its RQ job is gone
+    past a moment's grace, or ended without telling us); None while it may still run.
 
-    Without Redis (or when it does not answer) nothing can be told, and nothing changes.
+    Without Redis (or when it does not answer) nothing can be told: None. Reads only.
     """
     if not job.is_active or not job.rq_job_id:
-        return job
+        return None
     connection = redis_connection()
     if connection is None:
-        return job
+        return None
     try:
         status = RQJob.fetch(job.rq_job_id, connection=connection).get_status()
     except NoSuchJobError:
         status = None
     except RedisError:
-        return job
+        return None
     lost = status is None and clock.now() - job.updated_at > LOST_AFTER
     ended = status in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED, RQStatus.FINISHED)
-    if lost or ended:
-        _mark_failed(job.id, _("The job queue lost this job before it ended. Retry it."))
+    return _("The job queue lost this job before it ended. Retry it.") if lost or ended else None
+
+
+class SeenJob:
+    """A job as a page or a listing shows it: one the queue lost reads as failed, with why,
+    before the schedule (or a retry) marks the row, so that looking at it writes nothing."""
+
+    def __init__(self, job: Job, lost: str | None) -> None:
+        self._job = job
+        self._lost = lost
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    @property
+    def status(self) -> JobStatus:
+        return JobStatus.FAILED if self._lost else self._job.status
+
+    @property
+    def status_label(self) -> str:
+        return str(self.status.label)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def error(self) -> str | None:
+        return self._lost or self._job.error
+
+
+def seen_job(job: Job) -> SeenJob:
+    return SeenJob(job, lost_reason(job))
+
+
+def reconcile_job(job: Job) -> Job:
+    """Fail a queued or running job the queue lost, so it can be retried (a write: the
+    schedule's minute, a retry, a new start of the same kind)."""
+    reason = lost_reason(job)
+    if reason:
+        _mark_failed(job.id, reason)
         db.session.refresh(job)
     return job
+
+
+def reconcile_lost_jobs() -> int:
+    """What the schedule runs: every active job the queue lost is marked failed; how many."""
+    active = db.session.scalars(
+        sa.select(Job).where(Job.status.in_(ACTIVE), Job.rq_job_id.is_not(None))
+    )
+    return sum(1 for job in list(active) if not reconcile_job(job).is_active)

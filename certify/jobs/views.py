@@ -19,9 +19,8 @@ from certify.core.downloads import send_private
 from certify.core.errors import DomainError, NotFound
 from certify.core.forms import flash_refusal, safe_next
 from certify.core.security import PRIVATE
-from certify.core.transactions import writes_on_read
+from certify.core.transactions import discard_changes
 from certify.core.views import wants_json
-from certify.extensions import db
 from certify.jobs import kinds, services
 from certify.jobs.models import Job, JobStatus
 
@@ -29,7 +28,7 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 AUDIT_FILTERS = ("action", "subject_type", "subject_id", "actor", "date_from", "date_to")
 
 
-def job_payload(job: Job) -> dict[str, Any]:
+def job_payload(job: Job | services.SeenJob) -> dict[str, Any]:
     """What a polling page needs: state, progress, the reason of a failure, where to go next."""
     kind = kinds.KINDS.get(job.kind)
     return {
@@ -66,24 +65,19 @@ def job_list():
 
 
 @bp.get("/<int:job_id>")
-@writes_on_read("fails a job the queue lost, so it can be retried")
 @role_required()
 def job_status(job_id: int):
     try:
-        job = services.reconcile_job(services.visible_job(job_id, current_user))
+        job = services.seen_job(services.visible_job(job_id, current_user))
     except DomainError as exc:
-        db.session.rollback()
         return _error_json(exc)
-    body = job_payload(job)
-    db.session.rollback()
-    return _json(body)
+    return _json(job_payload(job))
 
 
 @bp.get("/<int:job_id>/view")
-@writes_on_read("fails a job the queue lost, so it can be retried")
 @role_required()
 def job_page(job_id: int):
-    job = services.reconcile_job(services.visible_job(job_id, current_user))
+    job = services.seen_job(services.visible_job(job_id, current_user))
     kind = kinds.KINDS.get(job.kind)
     return render_template(
         "jobs/job.html",
@@ -102,7 +96,7 @@ def retry(job_id: int):
     try:
         job = services.retry_job(job)
     except DomainError as exc:
-        db.session.rollback()
+        discard_changes()
         if wants_json():
             return _error_json(exc)
         flash(exc.message, "error")

@@ -190,4 +190,3 @@ def results_export(session_id: int):
     exam = overseen_session(session_id, current_user)
     data = reports.results_xlsx(exam)
     return send_private(data, f"results-{exam.id}.xlsx", XLSX)
-

@@ -175,3 +175,46 @@ def test_the_language_switch_and_change_password_check_next_the_same_way(
         },
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_exam_pages_token_is_signed_for_its_login_and_stores_nothing(
+    client, worker, exam, login, frozen_clock
+):
+    from certify.accounts.models import ApiToken
+
+    _attempt_id, token = _start(client, worker, exam, login)
+    assert db.session.query(ApiToken).count() == 0  # showing the page wrote no token row
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/exams", headers=headers).status_code == 200
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    forged_headers = {"Authorization": f"Bearer {forged}"}
+    assert client.get("/api/v1/exams", headers=forged_headers).status_code == 401
+    frozen_clock.advance(hours=12, seconds=1)
+    assert client.get("/api/v1/exams", headers=headers).status_code == 401  # expired
+
+
+def test_a_password_change_ends_the_exam_pages_token_of_the_same_login(
+    client, worker, exam, login, frozen_clock
+):
+    _attempt_id, token = _start(client, worker, exam, login)
+    client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "brand-new-pass-2",
+            "confirm": "brand-new-pass-2",
+        },
+    )
+    assert client.get("/exams/").status_code == 200  # the login goes on
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/exams", headers=headers).status_code == 401
+
+
+def test_deleting_the_exam_pages_token_logs_its_login_out(
+    client, worker, exam, login, frozen_clock
+):
+    _attempt_id, token = _start(client, worker, exam, login)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/exams", headers=headers).status_code == 401
+    assert client.get("/exams/").status_code == 302  # the page's login ended with it

@@ -640,7 +640,9 @@ def _check(data: bytes) -> None:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.binary(max_size=2048))
 def test_arbitrary_bytes_give_a_result_or_a_file_error(data):
@@ -649,7 +651,9 @@ def test_arbitrary_bytes_give_a_result_or_a_file_error(data):
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     parts=st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=60),

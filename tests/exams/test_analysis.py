@@ -312,7 +312,9 @@ candidates = st.lists(
     st.tuples(st.sampled_from([0, 25, 50, 75, 100]) | st.floats(0, 100), papers), max_size=40
 )
 fuzzy = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 

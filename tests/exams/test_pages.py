@@ -106,3 +106,25 @@ def test_a_trainer_schedules_and_sees_departures(client, login, cohort, worker, 
 
 def test_publicity_pages_cannot_be_guessed(client):
     assert client.get("/publicity/1").status_code == 404
+
+
+def test_the_exam_page_out_of_time_writes_nothing_and_reads_as_over(
+    client, login, worker, exam, frozen_clock
+):
+    """Opening the paper or its done page after the deadline hands nothing in (a GET that
+    wrote would fail here: WriteOnRead); the page reads as time up, ended at the deadline,
+    and the schedule's minute is what hands it in."""
+    _worker_login(login, worker)
+    page_url = client.post(f"/exams/{exam.id}/start").headers["Location"]
+    attempt = db.session.scalar(sa.select(Attempt))
+    frozen_clock.advance(minutes=exam.duration_minutes + 5)
+    late = client.get(page_url)
+    assert late.status_code == 302 and late.headers["Location"].endswith("/done")
+    done = client.get(late.headers["Location"]).get_data(as_text=True)
+    assert "时间到，自动交卷" in done
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).status is AttemptStatus.IN_PROGRESS
+    assert services.expire_overdue() == 1
+    db.session.expire_all()
+    ended = db.session.get(Attempt, attempt.id)
+    assert ended.status is AttemptStatus.GRADED and ended.ended_at == attempt.deadline

@@ -155,17 +155,35 @@ def test_a_failed_enqueue_leaves_a_failed_job_not_a_queued_one(
     assert job.status is JobStatus.DONE and job.result["issued"] == 0
 
 
-def test_a_job_the_queue_lost_is_failed_when_looked_at(
+def test_a_job_the_queue_lost_reads_as_failed_and_the_schedule_marks_it(
     client, login, admin, exam, listening, with_redis, frozen_clock
 ):
+    """Looking at it writes nothing (a GET that wrote would fail here: WriteOnRead); the
+    schedule's minute marks the row, and a retry runs it again."""
     login("boss")
     job = services.start_job("issue_certificates", {"session_id": exam.id}, admin)
     with_redis.delete(RQJob.key_for(job.rq_job_id))  # Redis restarted without its data
     assert _status(client, job.id)["status"] == "queued"  # a moment's grace
     frozen_clock.advance(minutes=3)
     body = _status(client, job.id)
-    assert body["status"] == "failed" and body["retry_url"]
-    assert "丢失" in _only_job().error  # the queue lost it
+    assert body["status"] == "failed" and body["retry_url"] and "丢失" in body["error"]
+    assert "丢失" in client.get(f"/jobs/{job.id}/view").get_data(as_text=True)
+    assert _only_job().status is JobStatus.QUEUED  # only looked at
+    assert services.reconcile_lost_jobs() == 1
+    assert _only_job().status is JobStatus.FAILED and "丢失" in _only_job().error
+
+
+def test_retrying_a_lost_job_before_the_schedule_noticed_runs_it_again(
+    client, login, admin, exam, listening, with_redis, frozen_clock, run_queue
+):
+    login("boss")
+    job = services.start_job("issue_certificates", {"session_id": exam.id}, admin)
+    with_redis.delete(RQJob.key_for(job.rq_job_id))
+    frozen_clock.advance(minutes=3)
+    retried = client.post(f"/jobs/{job.id}/retry", headers={"Accept": "application/json"})
+    assert retried.status_code == 200 and retried.get_json()["status"] == "queued"
+    run_queue()
+    assert _only_job().status is JobStatus.DONE
 
 
 def test_a_worker_that_died_mid_job_fails_it_through_rqs_callback(

@@ -1,4 +1,5 @@
-"""Overdue attempts are finalised on RQ's cron schedule; the CLI commands answer sensibly."""
+"""Overdue attempts are finalised, and lost jobs failed, on RQ's cron schedule; the CLI
+commands answer sensibly."""
 
 from certify.exams import services as exams
 from certify.exams.models import Attempt, AttemptStatus
@@ -15,11 +16,12 @@ def test_the_cron_puts_expire_overdue_on_the_queue_every_minute(
     db.session.commit()
     frozen_clock.advance(minutes=91)  # past the 90-minute deadline, nobody handed in
     cron = build_cron(with_redis)
-    (entry,) = cron.get_jobs()
-    assert entry.interval == EXPIRE_EVERY_SECONDS == 60
-    assert [job.name for job in cron.enqueue_jobs()] == [entry.name]
+    entries = cron.get_jobs()
+    assert [e.name for e in entries] == ["expire-overdue", "reconcile-lost-jobs"]
+    assert {e.interval for e in entries} == {EXPIRE_EVERY_SECONDS} == {60}
+    assert sorted(job.name for job in cron.enqueue_jobs()) == sorted(e.name for e in entries)
     assert cron.enqueue_jobs() == []  # not again within the minute
-    assert job_queue(with_redis).count == 1
+    assert job_queue(with_redis).count == 2
     run_queue()
     db.session.expire_all()
     assert db.session.get(Attempt, attempt.id).status is not AttemptStatus.IN_PROGRESS
