@@ -9,9 +9,10 @@ half-saves; the error handlers roll back too. Two things bend that rule, each by
   again with its problems) drops whatever the service wrote before it refused.
 
 Reading pages (GET, HEAD) never write: under TESTING a write during one fails the request,
-so a GET that starts writing is caught by the suite, not found in production. The few that
-must, say so and why with `@writes_on_read("…")` (a worker's own exam page hands in the
-paper whose time is up): `grep -rn writes_on_read certify` lists them all.
+so a GET that starts writing is caught by the suite, not found in production. A page shows
+what the clock says (a paper out of time reads as over) and the schedule writes it. The one
+that must write says so and why with `@writes_on_read("…")` (following a notification from
+an e-mail marks it read): `grep -rn writes_on_read certify` lists it.
 """
 
 from __future__ import annotations
