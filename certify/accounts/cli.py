@@ -5,8 +5,6 @@ import click
 from certify.accounts import services
 from certify.accounts.models import Role
 from certify.core.cli import DomainGroup
-from certify.core.errors import ValidationFailed
-from certify.extensions import db
 
 users_cli = DomainGroup("users", help="Manage accounts.")
 
@@ -28,14 +26,7 @@ def create_user_command(username, password, role, name, id_number, trades, must_
     data = services.UserData(
         username=username, role=Role(role), name=name, id_number=id_number, trade_codes=trades
     )
-    try:
-        user = services.create_user(data, password, must_change_password=must_change_password)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        for problem in exc.problems:
-            click.echo(f"{problem.field}: {problem.message}", err=True)
-        raise SystemExit(1) from exc
-    db.session.commit()
+    user = services.create_user(data, password, must_change_password=must_change_password)
     click.echo(f"created {user.role.value} {user.username} (id {user.id})")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from certify.core import clock
-from certify.core.db_types import UTCDateTime
+from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.labels import LabelledEnum
 from certify.extensions import db
 
@@ -43,9 +43,7 @@ class User(UserMixin, db.Model):
     id_number: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     email: Mapped[str | None] = mapped_column(sa.String(254))  # for notifications, optional
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(text_enum(Role))
     password_hash: Mapped[str] = mapped_column(sa.String(255), default="")
     # A printed first password, sealed so slips can be reprinted until the worker
     # chooses their own (then it is cleared). See core.sealing.

@@ -157,9 +157,5 @@ def load_blueprint_command(path: Path):
     try:
         blueprint = bp_services.load_blueprint_json(path.read_text(encoding="utf-8"), path.name)
     except ValidationFailed as exc:
-        db.session.rollback()
-        for problem in exc.problems:
-            click.echo(f"{path.name}: {problem.field}: {problem.message}", err=True)
-        raise SystemExit(1) from exc
-    db.session.commit()
+        fail("\n".join(f"{path.name}: {p.field}: {p.message}" for p in exc.problems))
     click.echo(f"blueprint {blueprint.id} saved: {blueprint.name}")

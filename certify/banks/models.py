@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.core import clock
-from certify.core.db_types import UTCDateTime
+from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
 from certify.extensions import db
 
@@ -25,9 +25,7 @@ DIFFICULTY_LABELS = {
 }
 DEFAULT_DIFFICULTY = 3
 
-_question_type = sa.Enum(
-    QuestionType, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-)
+_question_type = text_enum(QuestionType)
 
 
 class QuestionStatus(enum.StrEnum):
@@ -68,12 +66,7 @@ class Question(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     trade_id: Mapped[int] = mapped_column(sa.ForeignKey("trades.id"), index=True)
     status: Mapped[QuestionStatus] = mapped_column(
-        sa.Enum(
-            QuestionStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        text_enum(QuestionStatus),
         default=QuestionStatus.ACTIVE,
     )
     version: Mapped[int] = mapped_column(default=1)  # the current version's number

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from certify.core.db_types import text_enum
 from certify.core.errors import DomainError
 from certify.core.labels import LabelledEnum
 from certify.extensions import db
@@ -53,14 +54,7 @@ class Trade(db.Model):
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(64))
     national_code: Mapped[str | None] = mapped_column(sa.String(20))
-    certificate_type: Mapped[CertificateType] = mapped_column(
-        sa.Enum(
-            CertificateType,
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    certificate_type: Mapped[CertificateType] = mapped_column(text_enum(CertificateType))
     assesses_theory: Mapped[bool] = mapped_column(default=True)
     assesses_practical: Mapped[bool] = mapped_column(default=True)
     theory_pass_mark: Mapped[int] = mapped_column(default=60)

@@ -7,7 +7,6 @@ import click
 from certify.catalog.services import get_trade
 from certify.cohorts import services
 from certify.core.cli import DomainGroup, fail
-from certify.core.errors import ValidationFailed
 from certify.core.tables import UnusableFile
 from certify.extensions import db
 
@@ -21,13 +20,8 @@ cohorts_cli = DomainGroup("cohorts", help="Training classes and their rosters.")
 @click.option("--capacity", type=int, default=None)
 def create_command(trade_code, level, name, capacity):
     """Create a class and print its id."""
-    try:
-        trade = get_trade(trade_code)
-        cohort = services.create_cohort(trade, services.CohortData(name, level, capacity))
-    except ValidationFailed as exc:
-        db.session.rollback()
-        fail("\n".join(f"{p.field}: {p.message}" for p in exc.problems))
-    db.session.commit()
+    trade = get_trade(trade_code)
+    cohort = services.create_cohort(trade, services.CohortData(name, level, capacity))
     click.echo(cohort.id)
 
 

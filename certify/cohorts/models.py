@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from certify.accounts.models import User
 from certify.catalog.models import Trade
 from certify.core import clock
-from certify.core.db_types import UTCDateTime
+from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
 from certify.core.labels import LabelledEnum
 from certify.extensions import db
@@ -46,12 +46,7 @@ class Cohort(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     capacity: Mapped[int | None] = mapped_column()
     status: Mapped[CohortStatus] = mapped_column(
-        sa.Enum(
-            CohortStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        text_enum(CohortStatus),
         default=CohortStatus.PLANNED,
     )
     exam_note: Mapped[str] = mapped_column(

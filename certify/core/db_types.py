@@ -35,6 +35,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def text_enum(cls: type[enum.Enum]) -> Enum:
+def text_enum(cls: type[enum.Enum], length: int = 16) -> Enum:
     """An enum kept as its values in a short string column (no native type to migrate)."""
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )

@@ -11,7 +11,7 @@ from certify.accounts.models import User
 from certify.banks.models import ExamBlueprint, Question, QuestionVersion
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.core import clock
-from certify.core.db_types import UTCDateTime
+from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
 from certify.extensions import db
 
@@ -31,14 +31,7 @@ class Material(db.Model):
     cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"))
     area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("knowledge_areas.id"))
     title: Mapped[str] = mapped_column(sa.String(200))
-    kind: Mapped[MaterialKind] = mapped_column(
-        sa.Enum(
-            MaterialKind,
-            native_enum=False,
-            length=8,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    kind: Mapped[MaterialKind] = mapped_column(text_enum(MaterialKind, length=8))
     url: Mapped[str] = mapped_column(sa.String(500), default="")
     filename: Mapped[str] = mapped_column(sa.String(255), default="")
     mime: Mapped[str] = mapped_column(sa.String(64), default="")
