@@ -204,6 +204,32 @@ def _read_rows(filename: str, sheets: Iterable[Iterator[Row]]) -> RosterResult:
     )
 
 
+@dataclass
+class _RowCells:
+    """One spreadsheet row read by column name, and what is wrong with it: every problem
+    and warning names its row and column, so the trainer can find the cell to fix."""
+
+    filename: str
+    number: int
+    raw: list[object]
+    columns: dict[str, int]
+    problems: list[ImportProblem] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)
+
+    def raw_cell(self, name: str) -> object:
+        index = self.columns.get(name)
+        return self.raw[index] if index is not None and index < len(self.raw) else None
+
+    def cell(self, name: str) -> str:
+        return clean_cell(self.raw_cell(name))
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append(ImportProblem(self.filename, self.number, Unit.ROW, name, message))
+
+    def warning(self, name: str, message: str) -> None:
+        self.warnings.append(ImportProblem(self.filename, self.number, Unit.ROW, name, message))
+
+
 class _RosterReader:
     def __init__(self, filename: str, columns: dict[str, int]):
         self.filename = filename
@@ -229,81 +255,60 @@ class _RosterReader:
     # One row ------------------------------------------------------------------------
 
     def _read_row(self, number: int, raw: list[object]) -> None:
-        problems: list[ImportProblem] = []
-        warnings: list[ImportProblem] = []
+        """Check the row's cells, then the row against the earlier ones; only a row with
+        no problem is enrolled, but its warnings and problems are all reported."""
+        cells = _RowCells(self.filename, number, raw, self.columns)
+        row = self._row_from_cells(cells)
+        self._check_repeats(cells, row.id_number, row.phone)
+        self.result.problems.extend(cells.problems)
+        self.result.warnings.extend(cells.warnings)
+        if cells.problems:
+            return
+        self.result.rows.append(row)
 
-        def raw_cell(name: str) -> object:
-            index = self.columns.get(name)
-            return raw[index] if index is not None and index < len(raw) else None
-
-        def cell(name: str) -> str:
-            return clean_cell(raw_cell(name))
-
-        def problem(name: str, message: str) -> None:
-            problems.append(ImportProblem(self.filename, number, Unit.ROW, name, message))
-
-        def warning(name: str, message: str) -> None:
-            warnings.append(ImportProblem(self.filename, number, Unit.ROW, name, message))
-
-        name = _normalise_name(cell("姓名"))
-        if not name:
-            problem("姓名", _("Fill in the name."))
-        elif len(name) > MAX_NAME_CHARS:
-            problem("姓名", _("The name is longer than %(n)d characters.", n=MAX_NAME_CHARS))
-        elif not all(c.isalpha() or c in "· " for c in name):
-            problem(
-                "姓名",
-                _("A name has only letters, Chinese characters, · and spaces; remove the rest."),
-            )
-
-        id_type: str | None = RESIDENT_ID
-        if cell("证件类型"):
-            id_type = _lookup(cell("证件类型"), ID_TYPES, ID_TYPE_ALIASES)
-        if id_type is None:
-            problem("证件类型", _("Write one of: %(values)s.", values="、".join(ID_TYPES)))
-
-        id_number, resident = self._check_id_number(raw_cell("证件号码"), id_type, problem)
+    def _row_from_cells(self, cells: _RowCells) -> RosterRow:
+        """Each column checked on its own; a row with problems is built too, never kept."""
+        problem = cells.problem
+        name = self._check_name(cells.cell("姓名"), problem)
+        id_type = self._check_id_type(cells.cell("证件类型"), problem)
+        id_number, resident = self._check_id_number(cells.raw_cell("证件号码"), id_type, problem)
         birth_date = resident.birth_date if resident else None
         if birth_date is not None:
-            age = _age(birth_date, self.today)
-            if age < MIN_AGE:
-                problem(
-                    "证件号码",
-                    _(
-                        "Born %(date)s, so %(age)d years old; workers must be at least %(min)d.",
-                        date=birth_date.isoformat(),
-                        age=age,
-                        min=MIN_AGE,
-                    ),
-                )
-            elif age > OLD_AGE:
-                warning(
-                    "证件号码",
-                    _(
-                        "Born %(date)s, so %(age)d years old; check that the number is right.",
-                        date=birth_date.isoformat(),
-                        age=age,
-                    ),
-                )
+            self._check_age(birth_date, problem, cells.warning)
+        gender = self._check_gender(cells.cell("性别"), resident, problem)
+        ethnicity = self._optional_choice(cells.cell("民族"), "民族", ETHNICITIES, problem)
+        education = self._optional_choice(
+            cells.cell("文化程度"), "文化程度", EDUCATION_LEVELS, problem
+        )
+        source = self._optional_choice(cells.cell("考生来源"), "考生来源", SOURCES, problem)
+        phone = self._check_phone(cells.cell("手机号码"), problem)
+        years = self._check_years(cells.cell("本职业工作年限"), problem)
+        employer, basis = cells.cell("工作单位"), cells.cell("申报条件")
+        self._check_lengths({"工作单位": employer, "申报条件": basis}, problem)
+        return RosterRow(
+            number=cells.number,
+            name=name,
+            id_type=id_type,
+            id_number=id_number,
+            gender=gender,
+            ethnicity=ethnicity,
+            education=education,
+            phone=phone,
+            employer=employer,
+            source=source,
+            basis=basis,
+            years_in_trade=years,
+            birth_date=birth_date,
+        )
 
-        gender = self._check_gender(cell("性别"), resident, problem)
-        ethnicity = self._optional_choice(cell("民族"), "民族", ETHNICITIES, problem)
-        education = self._optional_choice(cell("文化程度"), "文化程度", EDUCATION_LEVELS, problem)
-        source = self._optional_choice(cell("考生来源"), "考生来源", SOURCES, problem)
-        phone = self._check_phone(cell("手机号码"), problem)
-        years = self._check_years(cell("本职业工作年限"), problem)
-        employer, basis = cell("工作单位"), cell("申报条件")
-        for column, value in (("工作单位", employer), ("申报条件", basis)):
-            if len(value) > MAX_TEXT_CHARS[column]:
-                problem(
-                    column,
-                    _("The cell is longer than %(n)d characters.", n=MAX_TEXT_CHARS[column]),
-                )
-
+    def _check_repeats(self, cells: _RowCells, id_number: str | None, phone: str | None) -> None:
+        """A person is enrolled once (a problem); a shared phone may be a family's (a warning).
+        The first row to carry a number keeps it, whatever else is wrong with that row."""
+        number = cells.number
         if id_number:
             earlier = self.id_rows.setdefault(id_number, number)
             if earlier != number:
-                problem(
+                cells.problem(
                     "证件号码",
                     _(
                         "The same ID number is already on row %(row)d; enrol each person once.",
@@ -313,7 +318,7 @@ class _RosterReader:
         if phone:
             earlier = self.phone_rows.setdefault(phone, number)
             if earlier != number:
-                warning(
+                cells.warning(
                     "手机号码",
                     _(
                         "The same phone number is on row %(row)d; fine for a family, "
@@ -322,29 +327,54 @@ class _RosterReader:
                     ),
                 )
 
-        self.result.problems.extend(problems)
-        self.result.warnings.extend(warnings)
-        if problems:
-            return
-        self.result.rows.append(
-            RosterRow(
-                number=number,
-                name=name,
-                id_type=id_type,
-                id_number=id_number,
-                gender=gender,
-                ethnicity=ethnicity,
-                education=education,
-                phone=phone,
-                employer=employer,
-                source=source,
-                basis=basis,
-                years_in_trade=years,
-                birth_date=birth_date,
+    def _check_age(self, birth_date: date, problem, warning) -> None:
+        """Too young is a problem; very old is more likely a typo in the number, so a warning."""
+        age = _age(birth_date, self.today)
+        if age < MIN_AGE:
+            problem(
+                "证件号码",
+                _(
+                    "Born %(date)s, so %(age)d years old; workers must be at least %(min)d.",
+                    date=birth_date.isoformat(),
+                    age=age,
+                    min=MIN_AGE,
+                ),
             )
-        )
+        elif age > OLD_AGE:
+            warning(
+                "证件号码",
+                _(
+                    "Born %(date)s, so %(age)d years old; check that the number is right.",
+                    date=birth_date.isoformat(),
+                    age=age,
+                ),
+            )
 
     # One cell -----------------------------------------------------------------------
+
+    @staticmethod
+    def _check_name(text: str, problem) -> str:
+        name = _normalise_name(text)
+        if not name:
+            problem("姓名", _("Fill in the name."))
+        elif len(name) > MAX_NAME_CHARS:
+            problem("姓名", _("The name is longer than %(n)d characters.", n=MAX_NAME_CHARS))
+        elif not all(c.isalpha() or c in "· " for c in name):
+            problem(
+                "姓名",
+                _("A name has only letters, Chinese characters, · and spaces; remove the rest."),
+            )
+        return name
+
+    @staticmethod
+    def _check_id_type(text: str, problem) -> str | None:
+        """An empty cell means the resident ID card, as nearly every worker has one."""
+        id_type: str | None = RESIDENT_ID
+        if text:
+            id_type = _lookup(text, ID_TYPES, ID_TYPE_ALIASES)
+        if id_type is None:
+            problem("证件类型", _("Write one of: %(values)s.", values="、".join(ID_TYPES)))
+        return id_type
 
     def _check_id_number(self, raw: object, id_type: str | None, problem):
         """(normalised number or None when unusable, parsed resident ID or None)."""
@@ -365,51 +395,21 @@ class _RosterReader:
                 return value, parse_id_number(value)
             except InvalidIdNumber as exc:
                 reason = str(exc)
-            typed_as_number = isinstance(raw, int) and not isinstance(raw, bool)
-            if (typed_as_number and len(value) >= 15) or (
-                reason == "check_digit" and value.endswith("000")
-            ):
-                # Excel keeps 15 significant digits: 330302199001011234 → …011000
-                problem(column, _number_lost_digits())
-            elif reason == "shape" and len(value) != 18:
-                problem(
-                    column,
-                    _(
-                        "An ID number has 18 characters, this one has %(n)d; check it.",
-                        n=len(value),
-                    ),
-                )
-            elif reason == "shape":
-                problem(
-                    column,
-                    _(
-                        "An ID number is 17 digits followed by a digit or X; "
-                        "check for letters or other characters."
-                    ),
-                )
-            elif reason == "check_digit":
-                problem(
-                    column,
-                    _(
-                        "The ID number does not add up: given the first 17 digits the last "
-                        "character should be %(char)s. Check the number against the ID card.",
-                        char=check_char(value[:17]),
-                    ),
-                )
-            else:
-                problem(
-                    column,
-                    _(
-                        "The birth date in the ID number (%(digits)s) is impossible; "
-                        "check the number.",
-                        digits=value[6:14],
-                    ),
-                )
+            problem(column, _invalid_resident_id(raw, value, reason))
             return None, None
         if not _OTHER_ID.match(value):
             problem(column, _("This document number must be 5 to 20 letters or digits."))
             return None, None
         return (value if id_type is not None else None), None
+
+    @staticmethod
+    def _check_lengths(texts: dict[str, str], problem) -> None:
+        for column, value in texts.items():
+            if len(value) > MAX_TEXT_CHARS[column]:
+                problem(
+                    column,
+                    _("The cell is longer than %(n)d characters.", n=MAX_TEXT_CHARS[column]),
+                )
 
     @staticmethod
     def _check_gender(text: str, resident, problem) -> str | None:
@@ -486,6 +486,37 @@ def _number_lost_digits() -> str:
     return _(
         "The ID number was stored as a number in Excel and lost digits; "
         "format the column as text and type it again."
+    )
+
+
+def _invalid_resident_id(raw: object, value: str, reason: str) -> str:
+    """What to tell the trainer about a resident ID number that does not parse, by the
+    likeliest cause: Excel's lost digits first, as no retyping of the shape would fix it."""
+    typed_as_number = isinstance(raw, int) and not isinstance(raw, bool)
+    if (typed_as_number and len(value) >= 15) or (
+        reason == "check_digit" and value.endswith("000")
+    ):
+        # Excel keeps 15 significant digits: 330302199001011234 → …011000
+        return _number_lost_digits()
+    if reason == "shape" and len(value) != 18:
+        return _(
+            "An ID number has 18 characters, this one has %(n)d; check it.",
+            n=len(value),
+        )
+    if reason == "shape":
+        return _(
+            "An ID number is 17 digits followed by a digit or X; "
+            "check for letters or other characters."
+        )
+    if reason == "check_digit":
+        return _(
+            "The ID number does not add up: given the first 17 digits the last "
+            "character should be %(char)s. Check the number against the ID card.",
+            char=check_char(value[:17]),
+        )
+    return _(
+        "The birth date in the ID number (%(digits)s) is impossible; check the number.",
+        digits=value[6:14],
     )
 
 
