@@ -216,15 +216,44 @@ def enrol_roster(
     parsed = read_roster(filename, data)
     report = EnrolReport(filename, parsed.rows, list(parsed.problems), list(parsed.warnings))
     existing = _existing_users([r.id_number for r in parsed.rows])
+    _check_existing_accounts(cohort, report, existing)
+    _check_capacity(cohort, report)
+    report.problems.sort(key=lambda p: (p.number is not None, p.number or 0))
+    if report.problems or dry_run:
+        return report
+    _enrol_rows(cohort, report, existing)
+    db.session.flush()
+    record_event(
+        "cohort.roster_imported",
+        cohort,
+        actor=actor,
+        after={
+            "file": filename,
+            "enrolled": report.enrolled,
+            "new_accounts": report.new_accounts,
+            "linked_accounts": report.linked_accounts,
+            "already_enrolled": len(report.already),
+        },
+    )
+    report.saved = True
+    return report
+
+
+def _check_existing_accounts(
+    cohort: Cohort, report: EnrolReport, existing: dict[str, User]
+) -> None:
+    """A roster row may name someone who already has an account: a staff account cannot
+    sit an exam, someone already in the class is left as they are, and the account's own
+    name wins over the roster's (the trainer is told)."""
     enrolled_ids = {e.user_id for e in cohort.enrolments}
-    for row in parsed.rows:
+    for row in report.rows:
         user = existing.get(row.id_number)
         if user is None:
             continue
         if user.role is not Role.WORKER:
             report.problems.append(
                 ImportProblem(
-                    filename,
+                    report.filename,
                     row.number,
                     Unit.ROW,
                     "证件号码",
@@ -236,7 +265,7 @@ def enrol_roster(
         elif user.name and user.name != row.name:
             report.warnings.append(
                 ImportProblem(
-                    filename,
+                    report.filename,
                     row.number,
                     Unit.ROW,
                     "姓名",
@@ -246,40 +275,37 @@ def enrol_roster(
                     ),
                 )
             )
-    if cohort.capacity is not None:
-        total = len(cohort.enrolments) + len(report.to_enrol)
-        if total > cohort.capacity:
-            report.problems.append(
-                ImportProblem(
-                    filename,
-                    None,
-                    None,
-                    None,
-                    _(
-                        "The class holds %(cap)d people; this roster would make it %(n)d.",
-                        cap=cohort.capacity,
-                        n=total,
-                    ),
-                )
+
+
+def _check_capacity(cohort: Cohort, report: EnrolReport) -> None:
+    """A problem of the file as a whole, so it names no row."""
+    if cohort.capacity is None:
+        return
+    total = len(cohort.enrolments) + len(report.to_enrol)
+    if total > cohort.capacity:
+        report.problems.append(
+            ImportProblem(
+                report.filename,
+                None,
+                None,
+                None,
+                _(
+                    "The class holds %(cap)d people; this roster would make it %(n)d.",
+                    cap=cohort.capacity,
+                    n=total,
+                ),
             )
-    report.problems.sort(key=lambda p: (p.number is not None, p.number or 0))
-    if report.problems or dry_run:
-        return report
+        )
+
+
+def _enrol_rows(cohort: Cohort, report: EnrolReport, existing: dict[str, User]) -> None:
+    """Enrol everyone not yet in the class, opening a worker account for who has none."""
     rule = _rule(cohort)
     now = clock.now()
     for row in report.to_enrol:
         user = existing.get(row.id_number)
         if user is None:
-            user = User(
-                username=f"w{secrets.token_hex(5)}",
-                name=row.name,
-                id_number=row.id_number,
-                phone=row.phone,
-                role=Role.WORKER,
-                created_at=now,
-            )
-            user.set_first_password(generate_initial_password())
-            db.session.add(user)
+            user = _new_worker(row, now)
             report.new_accounts += 1
         else:
             report.linked_accounts += 1
@@ -300,21 +326,22 @@ def enrol_roster(
             )
         )
         report.enrolled += 1
-    db.session.flush()
-    record_event(
-        "cohort.roster_imported",
-        cohort,
-        actor=actor,
-        after={
-            "file": filename,
-            "enrolled": report.enrolled,
-            "new_accounts": report.new_accounts,
-            "linked_accounts": report.linked_accounts,
-            "already_enrolled": len(report.already),
-        },
+
+
+def _new_worker(row: RosterRow, now: datetime) -> User:
+    """A worker logs in with the ID number; the random user name only keeps it unique, and
+    the first password is printed on the login slip."""
+    user = User(
+        username=f"w{secrets.token_hex(5)}",
+        name=row.name,
+        id_number=row.id_number,
+        phone=row.phone,
+        role=Role.WORKER,
+        created_at=now,
     )
-    report.saved = True
-    return report
+    user.set_first_password(generate_initial_password())
+    db.session.add(user)
+    return user
 
 
 def cohort_slips(cohort: Cohort, login_url: str, user_id: int | None = None) -> list[SlipData]:
