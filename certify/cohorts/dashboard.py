@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from certify.accounts.models import User
 from certify.banks.services import subtree_ids
+from certify.catalog.models import Trade
 from certify.cohorts.models import Cohort
 from certify.core.masking import mask_id_number
 from certify.core.spreadsheets import append_row
@@ -59,10 +60,33 @@ def build_dashboard(cohort: Cohort) -> Dashboard:
     users = [e.user for e in cohort.enrolments]
     ids = [u.id for u in users] or [-1]
     trade = cohort.trade
+    root_of = _root_area_names(trade)
+    per_user, per_area = _practice_stats(ids, root_of)
+    mocks = _submitted_mocks(ids, trade)
+    workers = [
+        _worker_row(user, per_user[user.id], mocks.get(user.id, []))
+        for user in sorted(users, key=lambda u: u.name)
+    ]
+    areas = _area_rows(trade, per_area)
+    histogram = _histogram([w.mock_best for w in workers if w.mock_best is not None])
+    return Dashboard(workers, areas, histogram, sum(1 for w in workers if w.answers))
+
+
+def _root_area_names(trade: Trade) -> dict[int, str]:
+    """Area id → the name of its top-level area: a trainer reads weak points at the level of
+    the syllabus's chapters, not of every leaf."""
     root_of = {}
     for root in trade.root_areas:
         for area_id in subtree_ids(root):
             root_of[area_id] = root.name
+    return root_of
+
+
+def _practice_stats(
+    ids: list[int], root_of: dict[int, str]
+) -> tuple[dict[int, dict], dict[str, list[int]]]:
+    """Practice answers in the trade's areas, counted per worker and per top-level area
+    ([answers, right]) in one pass over the rows."""
     per_user: dict[int, dict] = defaultdict(
         lambda: {"answers": 0, "right": 0, "areas": set(), "last": None}
     )
@@ -83,6 +107,11 @@ def build_dashboard(cohort: Cohort) -> Dashboard:
         stats["last"] = max(stats["last"], at) if stats["last"] else at
         per_area[root_of[area_id]][0] += 1
         per_area[root_of[area_id]][1] += int(correct)
+    return per_user, per_area
+
+
+def _submitted_mocks(ids: list[int], trade: Trade) -> dict[int, list[MockAttempt]]:
+    """Each worker's handed-in mock exams of this trade, oldest first (the last is the latest)."""
     mocks: dict[int, list[MockAttempt]] = defaultdict(list)
     for attempt in db.session.scalars(
         sa.select(MockAttempt)
@@ -91,22 +120,25 @@ def build_dashboard(cohort: Cohort) -> Dashboard:
     ):
         if attempt.blueprint.trade_id == trade.id:
             mocks[attempt.user_id].append(attempt)
-    workers = []
-    for user in sorted(users, key=lambda u: u.name):
-        stats, tries = per_user[user.id], mocks.get(user.id, [])
-        scores = [m.score for m in tries if m.score is not None]
-        workers.append(
-            WorkerRow(
-                user,
-                stats["answers"],
-                stats["right"],
-                len(stats["areas"]),
-                stats["last"],
-                len(tries),
-                max(scores) if scores else None,
-                scores[-1] if scores else None,
-            )
-        )
+    return mocks
+
+
+def _worker_row(user: User, stats: dict, tries: list[MockAttempt]) -> WorkerRow:
+    scores = [m.score for m in tries if m.score is not None]
+    return WorkerRow(
+        user,
+        stats["answers"],
+        stats["right"],
+        len(stats["areas"]),
+        stats["last"],
+        len(tries),
+        max(scores) if scores else None,
+        scores[-1] if scores else None,
+    )
+
+
+def _area_rows(trade: Trade, per_area: dict[str, list[int]]) -> list[AreaRow]:
+    """Weakest first; areas nobody practised come last, so they are not mistaken for weak."""
     areas = sorted(
         (AreaRow(name, n, right) for name, (n, right) in per_area.items()),
         key=lambda a: (a.accuracy, -a.answers),
@@ -114,13 +146,17 @@ def build_dashboard(cohort: Cohort) -> Dashboard:
     for root in trade.root_areas:
         if root.name not in per_area:
             areas.append(AreaRow(root.name, 0, 0))
+    return areas
+
+
+def _histogram(best: list[float]) -> list[tuple[str, int]]:
+    """Best mock scores in buckets of ten; the last bucket holds 100 too."""
     histogram = []
-    best = [w.mock_best for w in workers if w.mock_best is not None]
     for low, high in BUCKETS:
         last = high == 100
         n = sum(1 for s in best if low <= s < high or (last and s == 100))
         histogram.append((f"{low}–{high - 1 if not last else 100}", n))
-    return Dashboard(workers, areas, histogram, sum(1 for w in workers if w.answers))
+    return histogram
 
 
 def dashboard_xlsx(cohort: Cohort, dashboard: Dashboard) -> bytes:
