@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from certify.core.lookups import get_or_not_found
 from certify.core.storage import AlteredFile, read_checked
 from certify.core.workdays import add_working_days
 from certify.endorsement.models import BatchItem, BatchStatus, Decision, EndorsementBatch
-from certify.endorsement.package import build_package
+from certify.endorsement.package import Package, build_package
 from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.notifications.services import notify, notify_role
@@ -105,6 +106,37 @@ def submit_batch(
     note: str = "",
 ) -> EndorsementBatch:
     """Freeze the certificates, pack them, and put the batch in the reviewers' inbox."""
+    certificates = _checked_for_submission(certificates)
+    now = clock.now()
+    batch = _open_batch(actor, session, note, now)
+    for certificate in certificates:
+        _freeze(certificate, batch, actor, now)
+    package = _pack(batch, certificates)
+    record_event(
+        "batch.submitted",
+        batch,
+        after={
+            "reference": batch.reference,
+            "certificates": [c.number for c in certificates],
+            "package_sha256": package.sha256,
+            **_anchor_fields(batch),
+        },
+        actor=actor,
+    )
+    notify_role(
+        Role.HR,
+        "batch_submitted",
+        link=f"/endorsement/batches/{batch.id}",
+        reference=batch.reference,
+        count=len(certificates),
+        due=clock.local(batch.review_due_at).strftime("%Y-%m-%d"),
+    )
+    return batch
+
+
+def _checked_for_submission(certificates: list[Certificate]) -> list[Certificate]:
+    """Each certificate once, in number order; only issued ones: a certificate already with
+    the bureau, or revoked, must not reach it (again)."""
     certificates = sorted({c.id: c for c in certificates}.values(), key=lambda c: c.number)
     if not certificates:
         raise ValidationFailed([Problem("numbers", _("Choose at least one certificate."))])
@@ -124,7 +156,14 @@ def submit_batch(
                 for c in not_ready
             ]
         )
-    now = clock.now()
+    return certificates
+
+
+def _open_batch(
+    actor: User, session: ExamSession | None, note: str, now: datetime
+) -> EndorsementBatch:
+    """A new batch under the year's next reference (PB2026-0001), due for review within
+    ENDORSEMENT_REVIEW_WORKING_DAYS."""
     year = clock.local(now).year
     reference = f"PB{year}-{next_serial(f'PB{year}-'):04d}"
     days = _config_days("ENDORSEMENT_REVIEW_WORKING_DAYS", 5)
@@ -138,16 +177,25 @@ def submit_batch(
         note=(note or "").strip()[:2000],
     )
     db.session.add(batch)
-    for certificate in certificates:
-        certificate.submit(now)
-        batch.items.append(BatchItem(certificate=certificate, pdf_sha256=certificate.pdf_sha256))
-        record_event(
-            "certificate.submitted",
-            certificate,
-            before={"status": "issued"},
-            after={"status": "submitted", "batch": reference},
-            actor=actor,
-        )
+    return batch
+
+
+def _freeze(certificate: Certificate, batch: EndorsementBatch, actor: User, now: datetime) -> None:
+    """The certificate is submitted, and its item keeps the hash of the PDF the bureau is
+    shown: a decision is on those bytes."""
+    certificate.submit(now)
+    batch.items.append(BatchItem(certificate=certificate, pdf_sha256=certificate.pdf_sha256))
+    record_event(
+        "certificate.submitted",
+        certificate,
+        before={"status": "issued"},
+        after={"status": "submitted", "batch": batch.reference},
+        actor=actor,
+    )
+
+
+def _pack(batch: EndorsementBatch, certificates: list[Certificate]) -> Package:
+    """Build, sign and store the batch's package, after the certificates' audit entries."""
     # The trail's head, this batch's own entries included, goes into the signed manifest:
     # the bureau holds it from now on, so no later rewrite of the trail up to it goes unseen.
     anchor = take_anchor()
@@ -155,64 +203,19 @@ def submit_batch(
     if anchor is not None:
         batch.audit_head_id, batch.audit_head_hash = anchor.head.id, anchor.head.hash
     package = build_package(
-        reference, Issuer.configured().name, certificates, head, not_proposed(certificates)
+        batch.reference, Issuer.configured().name, certificates, head, not_proposed(certificates)
     )
-    batch.package_path = store_once(Path("batches"), reference, ".zip", package.data)
+    batch.package_path = store_once(Path("batches"), batch.reference, ".zip", package.data)
     batch.package_sha256 = package.sha256
     batch.manifest_key_id, batch.manifest_signature = package.key_id, package.signature
-    record_event(
-        "batch.submitted",
-        batch,
-        after={
-            "reference": reference,
-            "certificates": [c.number for c in certificates],
-            "package_sha256": package.sha256,
-            **_anchor_fields(batch),
-        },
-        actor=actor,
-    )
-    notify_role(
-        Role.HR,
-        "batch_submitted",
-        link=f"/endorsement/batches/{batch.id}",
-        reference=reference,
-        count=len(certificates),
-        due=clock.local(batch.review_due_at).strftime("%Y-%m-%d"),
-    )
-    return batch
+    return package
 
 
 def decide_batch(batch: EndorsementBatch, reviewer: User, decisions: Decisions) -> list[BatchItem]:
     """Record the reviewer's decisions; returns the items decided now."""
-    if reviewer.role is not Role.HR:
-        raise Forbidden(
-            _("Only the bureau's reviewers can endorse or reject certificates."),
-            code="not_a_reviewer",
-        )
-    if batch.status is not BatchStatus.SUBMITTED:
-        raise Conflict(_("This batch is already decided."), code="batch_decided")
+    _check_may_decide(batch, reviewer)
     items = {item.certificate.number: item for item in batch.items}
-    problems = [
-        Problem("numbers", _("Certificate %(number)s is not in this batch.", number=number))
-        for number in sorted(set(decisions.endorse) | set(decisions.reject))
-        if number not in items
-    ]
-    both = set(decisions.endorse) & set(decisions.reject)
-    problems += [
-        Problem(
-            "numbers", _("Certificate %(number)s cannot be both endorsed and rejected.", number=n)
-        )
-        for n in sorted(both)
-    ]
-    for number, reason in decisions.reject.items():
-        if not (reason or "").strip():
-            problems.append(
-                Problem("reason", _("Say why certificate %(number)s is rejected.", number=number))
-            )
-        elif len(reason) > MAX_REASON:
-            problems.append(
-                Problem("reason", _("Keep the reason under %(n)d characters.", n=MAX_REASON))
-            )
+    problems = _decision_problems(items, decisions)
     if problems:
         raise ValidationFailed(problems)
     endorse = set(decisions.endorse)
@@ -237,28 +240,69 @@ def decide_batch(batch: EndorsementBatch, reviewer: User, decisions: Decisions) 
             _endorse(item, reviewer, now)
         decided.append(item)
     if batch.close_if_complete(now):
-        counts = batch.counts()
-        record_event(
-            "batch.decided",
-            batch,
-            before={"status": "submitted"},
-            after={
-                "status": "decided",
-                "endorsed": counts[Decision.ENDORSED],
-                "rejected": counts[Decision.REJECTED],
-                **_anchor_fields(batch),
-            },
-            actor=reviewer,
-        )
-        notify_role(
-            Role.ADMIN,
-            "batch_decided",
-            link=f"/endorsement/batches/{batch.id}",
-            reference=batch.reference,
-            endorsed=counts[Decision.ENDORSED],
-            rejected=counts[Decision.REJECTED],
-        )
+        _record_batch_decided(batch, reviewer)
     return decided
+
+
+def _check_may_decide(batch: EndorsementBatch, reviewer: User) -> None:
+    if reviewer.role is not Role.HR:
+        raise Forbidden(
+            _("Only the bureau's reviewers can endorse or reject certificates."),
+            code="not_a_reviewer",
+        )
+    if batch.status is not BatchStatus.SUBMITTED:
+        raise Conflict(_("This batch is already decided."), code="batch_decided")
+
+
+def _decision_problems(items: dict[str, BatchItem], decisions: Decisions) -> list[Problem]:
+    """Everything wrong with the decisions at once, so the reviewer fixes the form in one go."""
+    problems = [
+        Problem("numbers", _("Certificate %(number)s is not in this batch.", number=number))
+        for number in sorted(set(decisions.endorse) | set(decisions.reject))
+        if number not in items
+    ]
+    both = set(decisions.endorse) & set(decisions.reject)
+    problems += [
+        Problem(
+            "numbers", _("Certificate %(number)s cannot be both endorsed and rejected.", number=n)
+        )
+        for n in sorted(both)
+    ]
+    for number, reason in decisions.reject.items():
+        if not (reason or "").strip():
+            problems.append(
+                Problem("reason", _("Say why certificate %(number)s is rejected.", number=number))
+            )
+        elif len(reason) > MAX_REASON:
+            problems.append(
+                Problem("reason", _("Keep the reason under %(n)d characters.", n=MAX_REASON))
+            )
+    return problems
+
+
+def _record_batch_decided(batch: EndorsementBatch, reviewer: User) -> None:
+    """The last decision closes the batch: audited, and the office told how it went."""
+    counts = batch.counts()
+    record_event(
+        "batch.decided",
+        batch,
+        before={"status": "submitted"},
+        after={
+            "status": "decided",
+            "endorsed": counts[Decision.ENDORSED],
+            "rejected": counts[Decision.REJECTED],
+            **_anchor_fields(batch),
+        },
+        actor=reviewer,
+    )
+    notify_role(
+        Role.ADMIN,
+        "batch_decided",
+        link=f"/endorsement/batches/{batch.id}",
+        reference=batch.reference,
+        endorsed=counts[Decision.ENDORSED],
+        rejected=counts[Decision.REJECTED],
+    )
 
 
 def _endorse(item: BatchItem, reviewer: User, now) -> None:
@@ -267,18 +311,8 @@ def _endorse(item: BatchItem, reviewer: User, now) -> None:
     body = Issuer.configured().endorser
     item.decide(Decision.ENDORSED, reviewer, now)
     certificate.endorse(body, now)
-    _sign_decision(item)
-    record_event(
-        "certificate.endorsed",
-        certificate,
-        before={"status": "submitted"},
-        after={
-            "status": "endorsed",
-            "by": body,
-            "batch": item.batch.reference,
-            **_anchor_fields(item.batch),
-        },
-        actor=reviewer,
+    _sign_and_record_decision(
+        item, reviewer, "certificate.endorsed", {"status": "endorsed", "by": body}
     )
     notify(
         [certificate.holder],
@@ -294,18 +328,8 @@ def _reject(item: BatchItem, reviewer: User, reason: str, now) -> None:
     certificate = item.certificate
     item.decide(Decision.REJECTED, reviewer, now, reason)
     certificate.reject(reason, now)
-    _sign_decision(item)
-    record_event(
-        "certificate.rejected",
-        certificate,
-        before={"status": "submitted"},
-        after={
-            "status": "rejected",
-            "reason": reason,
-            "batch": item.batch.reference,
-            **_anchor_fields(item.batch),
-        },
-        actor=reviewer,
+    _sign_and_record_decision(
+        item, reviewer, "certificate.rejected", {"status": "rejected", "reason": reason}
     )
     notify_role(
         Role.ADMIN,
@@ -313,6 +337,21 @@ def _reject(item: BatchItem, reviewer: User, reason: str, now) -> None:
         link=f"/certificates/{certificate.number}",
         number=certificate.number,
         reason=reason,
+    )
+
+
+def _sign_and_record_decision(
+    item: BatchItem, reviewer: User, action: str, after: dict[str, str]
+) -> None:
+    """Either decision is signed, then audited with its batch and the audit head the batch's
+    package anchors: the signature and the trail vouch for the same decision."""
+    _sign_decision(item)
+    record_event(
+        action,
+        item.certificate,
+        before={"status": "submitted"},
+        after={**after, "batch": item.batch.reference, **_anchor_fields(item.batch)},
+        actor=reviewer,
     )
 
 
