@@ -22,7 +22,7 @@ from certify.catalog.services import list_trades
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import ValidationFailed
-from certify.core.forms import ConfirmForm, safe_next, show_problems
+from certify.core.forms import ConfirmForm, accept_form, safe_next, show_problems
 from certify.core.i18n import SUPPORTED_LOCALES
 from certify.core.transactions import keep_changes
 
@@ -72,19 +72,18 @@ def logout():
 @role_required()
 def change_password():
     form = ChangePasswordForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        try:
-            services.change_password(
-                current_user,
-                form.current_password.data,
-                form.new_password.data,
-                keep_login=session.get(LOGIN_KEY),
-            )
-        except ValidationFailed as exc:
-            show_problems(form, exc)
-        else:
-            flash(_("Your new password is saved."), "success")
-            return redirect(safe_next(form.next.data, url_for("home.index")))
+    changed = accept_form(
+        form,
+        lambda: services.change_password(
+            current_user,
+            form.current_password.data,
+            form.new_password.data,
+            keep_login=session.get(LOGIN_KEY),
+        ),
+    )
+    if changed:
+        flash(_("Your new password is saved."), "success")
+        return redirect(safe_next(form.next.data, url_for("home.index")))
     return render_template("accounts/change_password.html", form=form)
 
 

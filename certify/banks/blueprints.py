@@ -258,27 +258,30 @@ def supply_status(needed: int, available: int) -> str:
     return "ok"
 
 
+class _Supply:
+    """A row of the check: how many questions a paper needs and how many the bank has."""
+
+    needed: int
+    available: int
+
+    @property
+    def status(self) -> str:
+        return supply_status(self.needed, self.available)
+
+
 @dataclass
-class CheckRow:
+class CheckRow(_Supply):
     section_type: QuestionType
     area: KnowledgeArea | None  # None: the whole bank (no quotas)
     needed: int
     available: int
 
-    @property
-    def status(self) -> str:
-        return supply_status(self.needed, self.available)
-
 
 @dataclass
-class DifficultyRow:
+class DifficultyRow(_Supply):
     difficulty: int
     needed: int
     available: int
-
-    @property
-    def status(self) -> str:
-        return supply_status(self.needed, self.available)
 
 
 @dataclass

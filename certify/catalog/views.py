@@ -9,7 +9,7 @@ from certify.catalog.forms import AreasForm, RenameAreaForm, TradeForm
 from certify.catalog.models import CertificateType, KnowledgeArea
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, NotFound, ValidationFailed
-from certify.core.forms import ConfirmForm, flash_refusal, show_problems
+from certify.core.forms import ConfirmForm, accept_form, flash_outcome, flash_refusal, show_problems
 from certify.core.transactions import discard_changes
 from certify.extensions import db
 
@@ -88,14 +88,9 @@ def trade_edit(code: str):
     if not form.is_submitted():
         form.certificate_type.data = trade.certificate_type.value
         form.levels.data = [str(level) for level in trade.levels]
-    if form.validate_on_submit():
-        try:
-            services.update_trade(trade, _trade_data(form))
-        except ValidationFailed as exc:
-            show_problems(form, exc)
-        else:
-            flash(_("The trade %(name)s is saved.", name=trade.name), "success")
-            return redirect(url_for("catalog.trade_detail", code=trade.code))
+    if accept_form(form, lambda: services.update_trade(trade, _trade_data(form))):
+        flash(_("The trade %(name)s is saved.", name=trade.name), "success")
+        return redirect(url_for("catalog.trade_detail", code=trade.code))
     return render_template("catalog/trade_form.html", form=form, trade=trade)
 
 
@@ -165,10 +160,8 @@ def area_delete(area_id: int):
     area = _area(area_id)
     code = area.trade.code
     ConfirmForm().validate_on_submit()
-    try:
-        services.delete_knowledge_area(area)
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("The knowledge area is deleted."), "success")
+    flash_outcome(
+        lambda: services.delete_knowledge_area(area),
+        lambda _done: _("The knowledge area is deleted."),
+    )
     return redirect(url_for("catalog.trade_detail", code=code))

@@ -150,6 +150,15 @@ class Certificate(ScoreParts, db.Model):
     def __repr__(self) -> str:
         return f"<Certificate {self.number} {self.status}>"
 
+    @classmethod
+    def successors_of(cls, certificates: list[Certificate]) -> dict[int, Certificate]:
+        """For each superseded certificate, the one that replaced it (one query)."""
+        ids = [c.id for c in certificates]
+        if not ids:
+            return {}
+        rows = db.session.scalars(sa.select(cls).where(cls.supersedes_id.in_(ids)))
+        return {row.supersedes_id: row for row in rows}
+
     @property
     def status_label(self) -> str:
         return self.status.label

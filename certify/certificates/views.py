@@ -97,15 +97,6 @@ def _viewable(number: str) -> Certificate:
     return certificate
 
 
-def _successors(certificates: list[Certificate]) -> dict[int, Certificate]:
-    """For each superseded certificate, the one that replaced it."""
-    ids = [c.id for c in certificates]
-    if not ids:
-        return {}
-    rows = db.session.scalars(sa.select(Certificate).where(Certificate.supersedes_id.in_(ids)))
-    return {row.supersedes_id: row for row in rows}
-
-
 # --- the worker ------------------------------------------------------------------------
 
 
@@ -122,7 +113,7 @@ def my_certificates():
         "certificates/mine.html",
         certificates=mine,
         shares=shares,
-        successors=_successors(mine),
+        successors=Certificate.successors_of(mine),
     )
 
 
@@ -438,7 +429,7 @@ def _history(certificate: Certificate) -> list[HistoryRow]:
 
 
 def _detail(certificate: Certificate, revoke: RevokeForm, reissue: ReissueForm, status=200):
-    successor = _successors([certificate]).get(certificate.id)
+    successor = Certificate.successors_of([certificate]).get(certificate.id)
     result = db.session.get(Result, certificate.result_id)
     return (
         render_template(

@@ -37,7 +37,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.downloads import XLSX, send_private
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import ConfirmForm, flash_refusal, show_problems
+from certify.core.forms import ConfirmForm, accept_form, flash_outcome, show_problems
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.core.tables import UnusableFile
 from certify.core.transactions import discard_changes
@@ -100,6 +100,13 @@ def index():
     return render_template("cohorts/index.html", cohorts=services.visible_cohorts(current_user))
 
 
+def _cohort_data(form: CohortForm, trainer_ids: list[int]) -> services.CohortData:
+    _trade, level = _track(form.track.data)
+    return services.CohortData(
+        form.name.data, level, form.capacity.data, form.exam_note.data or "", trainer_ids
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def create():
@@ -109,20 +116,14 @@ def create():
     if not form.is_submitted() and current_user.role is Role.TRAINER:
         form.trainers.data = [str(current_user.id)]
     if form.validate_on_submit():
-        trade, level = _track(form.track.data)
+        trade, _level = _track(form.track.data)
         if trade not in _my_trades():
             abort(403)
         ids = [int(i) for i in form.trainers.data or []]
         if current_user.role is Role.TRAINER and current_user.id not in ids:
             ids.append(current_user.id)  # a trainer's new class is theirs
         try:
-            cohort = services.create_cohort(
-                trade,
-                services.CohortData(
-                    form.name.data, level, form.capacity.data, form.exam_note.data or "", ids
-                ),
-                actor=current_user,
-            )
+            cohort = services.create_cohort(trade, _cohort_data(form, ids), actor=current_user)
         except ValidationFailed as exc:
             show_problems(form, exc)
         else:
@@ -141,25 +142,16 @@ def edit(cohort_id: int):
     if not form.is_submitted():
         form.track.data = f"{cohort.trade_id}:{cohort.level or ''}"
         form.trainers.data = [str(t.id) for t in cohort.trainers]
-    if form.validate_on_submit():
-        _trade, level = _track(form.track.data)
-        try:
-            services.update_cohort(
-                cohort,
-                services.CohortData(
-                    form.name.data,
-                    level,
-                    form.capacity.data,
-                    form.exam_note.data or "",
-                    [int(i) for i in form.trainers.data or []],
-                ),
-                actor=current_user,
-            )
-        except ValidationFailed as exc:
-            show_problems(form, exc)
-        else:
-            flash(_("The class is saved."), "success")
-            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    if accept_form(
+        form,
+        lambda: services.update_cohort(
+            cohort,
+            _cohort_data(form, [int(i) for i in form.trainers.data or []]),
+            actor=current_user,
+        ),
+    ):
+        flash(_("The class is saved."), "success")
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     return render_template("cohorts/form.html", form=form, cohort=cohort)
 
 
@@ -187,12 +179,10 @@ def detail(cohort_id: int):
 @role_required(*MANAGERS)
 def advance(cohort_id: int):
     cohort = _cohort(cohort_id)
-    try:
-        services.advance_cohort(cohort, actor=current_user)
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("The class is now: %(status)s.", status=cohort.status.label), "success")
+    flash_outcome(
+        lambda: services.advance_cohort(cohort, actor=current_user),
+        lambda _done: _("The class is now: %(status)s.", status=cohort.status.label),
+    )
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
 
 
@@ -377,17 +367,14 @@ def delete_material(cohort_id: int, material_id: int):
 def rules():
     form = RuleForm()
     form.track.choices = _tracks(list_trades())
-    if form.validate_on_submit():
-        trade, level = _track(form.track.data)
-        try:
-            services.set_eligibility_rule(
-                trade, level, form.min_years.data, form.note.data or "", actor=current_user
-            )
-        except ValidationFailed as exc:
-            show_problems(form, exc)
-        else:
-            flash(_("The rule is saved. New roster imports are checked against it."), "success")
-            return redirect(url_for("cohorts.rules"))
+    if accept_form(
+        form,
+        lambda: services.set_eligibility_rule(
+            *_track(form.track.data), form.min_years.data, form.note.data or "", actor=current_user
+        ),
+    ):
+        flash(_("The rule is saved. New roster imports are checked against it."), "success")
+        return redirect(url_for("cohorts.rules"))
     existing = db.session.scalars(
         sa.select(EligibilityRule).order_by(EligibilityRule.trade_id)
     ).all()

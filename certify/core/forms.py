@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Generic, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from flask import flash, request, url_for
@@ -31,6 +33,49 @@ def flash_refusal(exc: DomainError) -> None:
     """A refused action: nothing of it is saved, and the next page says why."""
     discard_changes()
     flash(exc.message, "error")
+
+
+T = TypeVar("T")
+
+
+class Accepted(Generic[T]):
+    """What the service gave back for a posted form it accepted (truthy, even for None)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+def accept_form(form: FlaskForm, save: Callable[[], T]) -> Accepted[T] | None:
+    """The post-a-form step every form page shares: when the form is posted and valid, run
+    `save` (the service). None when it was not posted, not valid, or the service refused it;
+    the problems are then on their fields, and nothing the service wrote is kept.
+
+        if done := accept_form(form, lambda: services.update_trade(trade, data)):
+            flash(...)
+            return redirect(...)
+        return render_template(..., form=form)
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        return Accepted(save())
+    except ValidationFailed as exc:
+        show_problems(form, exc)
+        return None
+
+
+def flash_outcome(act: Callable[[], T], said: Callable[[T], str]) -> bool:
+    """A one-button action: the next page says what it did (`said` of what the service gave
+    back), or why it was refused, with nothing of the refusal saved. True when it was done."""
+    try:
+        value = act()
+    except DomainError as exc:
+        flash_refusal(exc)
+        return False
+    flash(said(value), "success")
+    return True
 
 
 # Control characters (tab, CR, LF …) and backslashes: browsers drop the first and read the

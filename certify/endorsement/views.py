@@ -85,14 +85,6 @@ def _common_session(certificates: list[Certificate]) -> ExamSession | None:
     return db.session.get(ExamSession, ids.pop()) if len(ids) == 1 else None
 
 
-def _successors(certificates: list[Certificate]) -> dict[int, Certificate]:
-    ids = [c.id for c in certificates]
-    if not ids:
-        return {}
-    rows = db.session.scalars(sa.select(Certificate).where(Certificate.supersedes_id.in_(ids)))
-    return {row.supersedes_id: row for row in rows}
-
-
 def _corrected_waiting() -> list[Certificate]:
     """Re-issued certificates not yet handed to the bureau."""
     return [c for c in services.submittable() if c.supersedes_id is not None]
@@ -248,7 +240,7 @@ def _reject_prefix(item: BatchItem) -> str:
 def _rows(batch: EndorsementBatch, reject_forms: dict[int, RejectForm]) -> list[Row]:
     certificates = [item.certificate for item in batch.items]
     enrolments = enrolments_for(certificates)
-    successors = _successors(certificates)
+    successors = Certificate.successors_of(certificates)
     deciding = current_user.role is Role.HR and batch.status is BatchStatus.SUBMITTED
     rows = []
     for item in batch.items:

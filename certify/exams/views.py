@@ -22,7 +22,7 @@ from certify.cohorts.services import managed_cohort
 from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import ConfirmForm, flash_refusal, page_number, show_problems
+from certify.core.forms import ConfirmForm, accept_form, flash_outcome, flash_refusal, page_number
 from certify.core.transactions import discard_changes
 from certify.exams import board, services
 from certify.exams.forms import (
@@ -143,22 +143,21 @@ def done(attempt_id: int):
 def schedule(cohort_id: int):
     cohort = managed_cohort(current_user, cohort_id)
     form = ScheduleForm()
-    if form.validate_on_submit():
-        try:
-            exam = services.schedule_session(
-                cohort,
-                form.opens_at.data.replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC),
-                form.closes_at.data.replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC),
-                duration_minutes=form.duration_minutes.data,
-                access_code=(form.access_code.data or "").strip() or None,
-                departure_limit=form.departure_limit.data,
-                actor=current_user,
-            )
-        except ValidationFailed as exc:
-            show_problems(form, exc)
-        else:
-            flash(_("The exam is scheduled."), "success")
-            return redirect(url_for("exams.session_page", session_id=exam.id))
+    scheduled = accept_form(
+        form,
+        lambda: services.schedule_session(
+            cohort,
+            form.opens_at.data.replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC),
+            form.closes_at.data.replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC),
+            duration_minutes=form.duration_minutes.data,
+            access_code=(form.access_code.data or "").strip() or None,
+            departure_limit=form.departure_limit.data,
+            actor=current_user,
+        ),
+    )
+    if scheduled:
+        flash(_("The exam is scheduled."), "success")
+        return redirect(url_for("exams.session_page", session_id=scheduled.value.id))
     return render_template("exams/schedule.html", cohort=cohort, form=form)
 
 
@@ -227,12 +226,10 @@ def lift_access_code_lock(session_id: int, user_id: int):
     if worker is None or not services.is_enrolled(worker, exam):
         abort(404)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.lift_access_code_lock(exam, worker, actor=current_user)
-        except DomainError as exc:
-            flash_refusal(exc)
-        else:
-            flash(_("%(name)s may type the access code again.", name=worker.name), "success")
+        flash_outcome(
+            lambda: services.lift_access_code_lock(exam, worker, actor=current_user),
+            lambda _done: _("%(name)s may type the access code again.", name=worker.name),
+        )
     return redirect(url_for("exams.session_page", session_id=session_id))
 
 
@@ -244,10 +241,8 @@ def close(session_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form expired. Reload the page and send it again."), "error")
         return redirect(url_for("exams.session_page", session_id=session_id))
-    try:
-        count = services.close_session(exam, actor=current_user)
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("The exam is closed; %(n)d papers were handed in.", n=count), "success")
+    flash_outcome(
+        lambda: services.close_session(exam, actor=current_user),
+        lambda n: _("The exam is closed; %(n)d papers were handed in.", n=n),
+    )
     return redirect(url_for("exams.session_page", session_id=session_id))

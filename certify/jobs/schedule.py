@@ -39,22 +39,17 @@ def reconcile_lost_jobs_job() -> int:
 def build_cron(connection: Redis) -> CronScheduler:
     """RQ's scheduler with every timed job of the application registered."""
     cron = CronScheduler(connection=connection)
-    cron.register(
-        expire_overdue_job,
-        QUEUE_NAME,
-        interval=EXPIRE_EVERY_SECONDS,
-        ttl=EXPIRE_TTL_SECONDS,
-        job_timeout=EXPIRE_TIMEOUT_SECONDS,
-        result_ttl=EXPIRE_EVERY_SECONDS * 10,
-        name="expire-overdue",
-    )
-    cron.register(
-        reconcile_lost_jobs_job,
-        QUEUE_NAME,
-        interval=EXPIRE_EVERY_SECONDS,
-        ttl=EXPIRE_TTL_SECONDS,
-        job_timeout=EXPIRE_TIMEOUT_SECONDS,
-        result_ttl=EXPIRE_EVERY_SECONDS * 10,
-        name="reconcile-lost-jobs",
-    )
+    for name, job in (
+        ("expire-overdue", expire_overdue_job),
+        ("reconcile-lost-jobs", reconcile_lost_jobs_job),
+    ):
+        cron.register(
+            job,
+            QUEUE_NAME,
+            interval=EXPIRE_EVERY_SECONDS,
+            ttl=EXPIRE_TTL_SECONDS,
+            job_timeout=EXPIRE_TIMEOUT_SECONDS,
+            result_ttl=EXPIRE_EVERY_SECONDS * 10,
+            name=name,
+        )
     return cron

@@ -13,7 +13,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.downloads import XLSX, send_private
 from certify.core.errors import DomainError
-from certify.core.forms import ConfirmForm, flash_refusal
+from certify.core.forms import ConfirmForm, flash_outcome, flash_refusal
 from certify.core.tables import UnusableFile
 from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
@@ -138,12 +138,10 @@ def results_page(session_id: int):
 @role_required(Role.ADMIN)
 def finalize(session_id: int):
     exam = overseen_session(session_id, current_user)
-    try:
-        count = services.finalize_results(exam, actor=current_user)
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("%(n)d results are final.", n=count), "success")
+    flash_outcome(
+        lambda: services.finalize_results(exam, actor=current_user),
+        lambda n: _("%(n)d results are final.", n=n),
+    )
     return redirect(url_for("results.results_page", session_id=session_id))
 
 
@@ -155,12 +153,10 @@ def objection(result_id: int):
         abort(404)
     form = ObjectionForm()
     if form.validate_on_submit():
-        try:
-            services.record_objection(result, form.text.data, actor=current_user)
-        except DomainError as exc:
-            flash_refusal(exc)
-        else:
-            flash(_("The objection is recorded."), "success")
+        flash_outcome(
+            lambda: services.record_objection(result, form.text.data, actor=current_user),
+            lambda _done: _("The objection is recorded."),
+        )
     return redirect(url_for("results.results_page", session_id=result.session_id))
 
 

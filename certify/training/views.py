@@ -14,7 +14,7 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.downloads import send_private
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import ConfirmForm, flash_refusal, safe_next
+from certify.core.forms import ConfirmForm, flash_outcome, safe_next
 from certify.core.transactions import discard_changes
 from certify.exams.services import exam_locks
 from certify.extensions import db
@@ -111,16 +111,21 @@ def practice(code: str):
             "training/practice_done.html", trade=trade, mode=mode, area=area, count=len(ids)
         )
     question = services.get_practice_question(trade, ids[index])
+    return _practice_page(trade, mode, area, index, len(ids), question)
+
+
+def _practice_page(trade, mode, area, index, total, question, feedback=None):
+    """One question of a practice run, before the answer or with its feedback."""
     return render_template(
         "training/practice.html",
         trade=trade,
         mode=mode,
         area=area,
         index=index,
-        total=len(ids),
+        total=total,
         question=question,
         version=question.current,
-        feedback=None,
+        feedback=feedback,
     )
 
 
@@ -139,17 +144,8 @@ def practice_answer(code: str, question_id: int):
         discard_changes()
         flash(exc.problems[0].message, "error")
         return redirect(url_for("training.practice", code=code, mode=mode, area=area_id, i=index))
-    total = len(_ids(trade, mode, area))
-    return render_template(
-        "training/practice.html",
-        trade=trade,
-        mode=mode,
-        area=area,
-        index=index,
-        total=total,
-        question=question,
-        version=question.current,
-        feedback=feedback,
+    return _practice_page(
+        trade, mode, area, index, len(_ids(trade, mode, area)), question, feedback
     )
 
 
@@ -172,12 +168,10 @@ def wrong_book(code: str):
 @role_required()
 def mastered(code: str, question_id: int):
     _trade(code)
-    try:
-        services.mark_mastered(current_user, question_id)
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("Marked as mastered. It leaves your wrong-answer book."), "success")
+    flash_outcome(
+        lambda: services.mark_mastered(current_user, question_id),
+        lambda _done: _("Marked as mastered. It leaves your wrong-answer book."),
+    )
     return redirect(safe_next(request.form.get("next"), url_for("training.wrong_book", code=code)))
 
 
