@@ -31,6 +31,7 @@ from certify.certificates.signing import (
     sign_bytes,
     unb64url,
 )
+from certify.cohorts.models import Enrolment
 from certify.core import clock
 from certify.core.spreadsheets import append_row
 from certify.results.models import Result
@@ -197,52 +198,11 @@ def roster_workbook(certificates: list[Certificate], not_proposed: list[Result] 
     sheet.title = "评价结果汇总表"
     append_row(sheet, ROSTER_COLUMNS, Font(bold=True))
     for index, c in enumerate(certificates, start=1):
-        e = enrolments.get(c.id)
         # A 工作单位 typed as "=cmd|…" must reach the bureau as text, not as a formula.
-        append_row(
-            sheet,
-            [
-                index,
-                c.holder_name,
-                c.id_type,
-                c.id_number,
-                getattr(e, "gender", None) or "",
-                getattr(e, "ethnicity", None) or "",
-                getattr(e, "education", None) or "",
-                getattr(e, "employer", None) or "",
-                c.trade_name,
-                c.level_name,
-                c.theory if c.theory is not None else "",
-                c.practical if c.practical is not None else "",
-                "合格",
-                c.number,
-                c.issued_on.isoformat(),
-            ],
-        )
+        append_row(sheet, _certificate_line(index, c, enrolments.get(c.id)))
     others = result_enrolments(not_proposed)
     for index, r in enumerate(not_proposed, start=len(certificates) + 1):
-        e = others.get(r.id)
-        cohort = r.session.cohort
-        append_row(
-            sheet,
-            [
-                index,
-                r.user.name,
-                getattr(e, "id_type", None) or "居民身份证",
-                r.user.id_number or "",
-                getattr(e, "gender", None) or "",
-                getattr(e, "ethnicity", None) or "",
-                getattr(e, "education", None) or "",
-                getattr(e, "employer", None) or "",
-                cohort.trade.name,
-                level_label(cohort.level) if cohort.level else "专项职业能力",
-                "" if r.absent or r.theory is None else r.theory,
-                "" if r.absent or r.practical is None else r.practical,
-                r.outcome.chinese,
-                "",
-                "",
-            ],
-        )
+        append_row(sheet, _not_proposed_line(index, r, others.get(r.id)))
     for column, width in zip(
         "ABCDEFGHIJKLMNO", (6, 10, 12, 22, 6, 8, 10, 28, 14, 14, 12, 12, 10, 26, 12), strict=True
     ):
@@ -251,3 +211,52 @@ def roster_workbook(certificates: list[Certificate], not_proposed: list[Result] 
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _certificate_line(index: int, c: Certificate, e: Enrolment | None) -> list[object]:
+    """A certified worker as the certificate has them: name, ID and scores as printed."""
+    return [
+        index,
+        c.holder_name,
+        c.id_type,
+        c.id_number,
+        *_registration(e),
+        c.trade_name,
+        c.level_name,
+        c.theory if c.theory is not None else "",
+        c.practical if c.practical is not None else "",
+        "合格",
+        c.number,
+        c.issued_on.isoformat(),
+    ]
+
+
+def _not_proposed_line(index: int, r: Result, e: Enrolment | None) -> list[object]:
+    """Someone not proposed for a certificate, from the account and the class; an absentee's
+    line shows no scores, so 缺考 never reads as 不合格."""
+    cohort = r.session.cohort
+    return [
+        index,
+        r.user.name,
+        getattr(e, "id_type", None) or "居民身份证",
+        r.user.id_number or "",
+        *_registration(e),
+        cohort.trade.name,
+        level_label(cohort.level) if cohort.level else "专项职业能力",
+        "" if r.absent or r.theory is None else r.theory,
+        "" if r.absent or r.practical is None else r.practical,
+        r.outcome.chinese,
+        "",
+        "",
+    ]
+
+
+def _registration(e: Enrolment | None) -> list[str]:
+    """性别, 民族, 文化程度, 工作单位 from the roster the worker was enrolled with; blank
+    where there is no enrolment or the roster left them out."""
+    return [
+        getattr(e, "gender", None) or "",
+        getattr(e, "ethnicity", None) or "",
+        getattr(e, "education", None) or "",
+        getattr(e, "employer", None) or "",
+    ]
