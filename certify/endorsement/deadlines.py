@@ -81,8 +81,21 @@ def submission_limit() -> int:
 # --- one deadline ----------------------------------------------------------------------
 
 
+class _Judged:
+    """How a judged `state` reads and whether it is flagged, the same for one deadline as for
+    a session's two (where the state is the more urgent of them)."""
+
+    @property
+    def state_label(self) -> str:
+        return str(STATE_LABELS[self.state])
+
+    @property
+    def flagged(self) -> bool:
+        return self.state in FLAGGED
+
+
 @dataclass(frozen=True)
-class Deadline:
+class Deadline(_Judged):
     stage: Stage
     due_on: date
     done_on: date | None
@@ -92,14 +105,6 @@ class Deadline:
     @property
     def label(self) -> str:
         return str(STAGE_LABELS[self.stage])
-
-    @property
-    def state_label(self) -> str:
-        return str(STATE_LABELS[self.state])
-
-    @property
-    def flagged(self) -> bool:
-        return self.state in FLAGGED
 
 
 def judge(stage: Stage, due_on: date, done_on: date | None, today: date) -> Deadline:
@@ -145,7 +150,7 @@ class SessionProgress:
 
 
 @dataclass(frozen=True)
-class SessionDeadlines:
+class SessionDeadlines(_Judged):
     session: ExamSession
     closed_on: date
     working_days_since: int
@@ -161,14 +166,6 @@ class SessionDeadlines:
     def state(self) -> DeadlineState:
         """The most urgent of the two stages."""
         return min((d.state for d in self.stages), key=URGENCY.index)
-
-    @property
-    def state_label(self) -> str:
-        return str(STATE_LABELS[self.state])
-
-    @property
-    def flagged(self) -> bool:
-        return self.state in FLAGGED
 
     @property
     def done(self) -> bool:
@@ -236,46 +233,10 @@ def session_progress(session_ids: list[int]) -> dict[int, SessionProgress]:
         return {}
     final = Result.status == ResultStatus.FINAL
     final_pass = sa.and_(final, Result.passed.is_(True))
-    results = db.session.execute(
-        sa.select(
-            Result.session_id,
-            sa.func.count(),
-            sa.func.sum(sa.case((final, 1), else_=0)),
-            sa.func.max(Result.finalized_at),
-            sa.func.sum(sa.case((final_pass, 1), else_=0)),
-        )
-        .where(Result.session_id.in_(session_ids))
-        .group_by(Result.session_id)
-    )
-    has_certificate = sa.select(Certificate.id).where(Certificate.result_id == Result.id).exists()
-    missing = dict(
-        db.session.execute(
-            sa.select(Result.session_id, sa.func.count())
-            .where(Result.session_id.in_(session_ids), final_pass, ~has_certificate)
-            .group_by(Result.session_id)
-        ).all()
-    )
-    waiting = dict(
-        db.session.execute(
-            sa.select(Result.session_id, sa.func.count())
-            .join(Certificate, Certificate.result_id == Result.id)
-            .where(
-                Result.session_id.in_(session_ids),
-                Certificate.status == CertificateStatus.ISSUED,
-            )
-            .group_by(Result.session_id)
-        ).all()
-    )
-    submitted = dict(
-        db.session.execute(
-            sa.select(Result.session_id, sa.func.max(EndorsementBatch.submitted_at))
-            .join(Certificate, Certificate.result_id == Result.id)
-            .join(BatchItem, BatchItem.certificate_id == Certificate.id)
-            .join(EndorsementBatch, EndorsementBatch.id == BatchItem.batch_id)
-            .where(Result.session_id.in_(session_ids))
-            .group_by(Result.session_id)
-        ).all()
-    )
+    results = _result_counts(session_ids, final, final_pass)
+    missing = _passes_without_certificate(session_ids, final_pass)
+    waiting = _certificates_waiting(session_ids)
+    submitted = _last_submitted(session_ids)
     found = {}
     for session_id, total, n_final, finalized_at, passes in results:
         found[session_id] = SessionProgress(
@@ -288,6 +249,61 @@ def session_progress(session_ids: list[int]) -> dict[int, SessionProgress]:
             last_submitted_at=submitted.get(session_id),
         )
     return found
+
+
+def _result_counts(session_ids: list[int], final, final_pass) -> sa.Result:
+    """Per session: results, final ones, when the last was made final, final passes."""
+    return db.session.execute(
+        sa.select(
+            Result.session_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((final, 1), else_=0)),
+            sa.func.max(Result.finalized_at),
+            sa.func.sum(sa.case((final_pass, 1), else_=0)),
+        )
+        .where(Result.session_id.in_(session_ids))
+        .group_by(Result.session_id)
+    )
+
+
+def _passes_without_certificate(session_ids: list[int], final_pass) -> dict[int, int]:
+    has_certificate = sa.select(Certificate.id).where(Certificate.result_id == Result.id).exists()
+    return dict(
+        db.session.execute(
+            sa.select(Result.session_id, sa.func.count())
+            .where(Result.session_id.in_(session_ids), final_pass, ~has_certificate)
+            .group_by(Result.session_id)
+        ).all()
+    )
+
+
+def _certificates_waiting(session_ids: list[int]) -> dict[int, int]:
+    """Issued certificates not yet handed to the bureau, per session."""
+    return dict(
+        db.session.execute(
+            sa.select(Result.session_id, sa.func.count())
+            .join(Certificate, Certificate.result_id == Result.id)
+            .where(
+                Result.session_id.in_(session_ids),
+                Certificate.status == CertificateStatus.ISSUED,
+            )
+            .group_by(Result.session_id)
+        ).all()
+    )
+
+
+def _last_submitted(session_ids: list[int]) -> dict[int, datetime]:
+    """When a session's certificates last went to the bureau, in any batch."""
+    return dict(
+        db.session.execute(
+            sa.select(Result.session_id, sa.func.max(EndorsementBatch.submitted_at))
+            .join(Certificate, Certificate.result_id == Result.id)
+            .join(BatchItem, BatchItem.certificate_id == Certificate.id)
+            .join(EndorsementBatch, EndorsementBatch.id == BatchItem.batch_id)
+            .where(Result.session_id.in_(session_ids))
+            .group_by(Result.session_id)
+        ).all()
+    )
 
 
 # --- the bureau's deadline per batch ---------------------------------------------------
