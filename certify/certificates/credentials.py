@@ -193,8 +193,54 @@ def unsigned_credential(certificate: Certificate, salt: str | None = None) -> di
     salt = salt or secrets.token_hex(16)
     printed = certificate.material(2)  # the fields as the certificate prints them
     title = TITLES.get(certificate.certificate_type, "职业技能证书")
+    return {
+        "@context": list(CONTEXTS),
+        "id": credential_id(certificate),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {
+            "id": issuer_id(),
+            "type": ["Profile"],
+            "name": certificate.issuer_name,
+        },
+        "validFrom": _iso(certificate.created_at),
+        "name": title,
+        "credentialSubject": _subject(certificate, printed, title, salt),
+        "credentialStatus": {"id": status_id(certificate), "type": REVOCATION_LIST_TYPE},
+    }
+
+
+def _subject(
+    certificate: Certificate, printed: dict[str, Any], title: str, salt: str
+) -> dict[str, Any]:
+    """The holder, as little of them as a verifier needs: the name masked, the ID number only
+    as a salted hash; their scores, where the certificate prints any."""
     level_key = certificate.level if certificate.level is not None else "special"
-    achievement_id = _stable_id("achievement", certificate.trade_id, level_key)
+    descriptions, results = _score_claims(certificate, printed, level_key)
+    identity_hash = hashlib.sha256((certificate.id_number + salt).encode("utf-8")).hexdigest()
+    subject: dict[str, Any] = {
+        "type": ["AchievementSubject"],
+        "name": mask_name(certificate.holder_name),
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityHash": f"sha256${identity_hash}",
+                "identityType": "nationalIdentityNumber",
+                "hashed": True,
+                "salt": salt,
+            }
+        ],
+        "achievement": _achievement(certificate, printed, title, level_key, descriptions),
+    }
+    if results:
+        subject["result"] = results
+    return subject
+
+
+def _score_claims(
+    certificate: Certificate, printed: dict[str, Any], level_key: int | str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(ResultDescriptions of the achievement, the holder's Results): a score not assessed
+    is not printed, so it is not claimed either."""
     descriptions, results = [], []
     for field, label in SCORES:
         value = printed[field]  # "82.0", as printed; a string, as OB 3.0 wants it
@@ -212,8 +258,19 @@ def unsigned_credential(certificate: Certificate, salt: str | None = None) -> di
             }
         )
         results.append({"type": ["Result"], "resultDescription": rd_id, "value": value})
+    return descriptions, results
+
+
+def _achievement(
+    certificate: Certificate,
+    printed: dict[str, Any],
+    title: str,
+    level_key: int | str,
+    descriptions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The trade and level achieved, the same id for everyone who achieves them here."""
     achievement: dict[str, Any] = {
-        "id": achievement_id,
+        "id": _stable_id("achievement", certificate.trade_id, level_key),
         "type": ["Achievement"],
         "achievementType": "Certificate",
         "name": f"{certificate.trade_name} {certificate.level_name}",
@@ -233,37 +290,7 @@ def unsigned_credential(certificate: Certificate, salt: str | None = None) -> di
         achievement["resultDescription"] = descriptions
     if printed["work_type"]:
         achievement["specialization"] = printed["work_type"]  # 工种/职业方向
-    identity_hash = hashlib.sha256((certificate.id_number + salt).encode("utf-8")).hexdigest()
-    subject: dict[str, Any] = {
-        "type": ["AchievementSubject"],
-        "name": mask_name(certificate.holder_name),
-        "identifier": [
-            {
-                "type": "IdentityObject",
-                "identityHash": f"sha256${identity_hash}",
-                "identityType": "nationalIdentityNumber",
-                "hashed": True,
-                "salt": salt,
-            }
-        ],
-        "achievement": achievement,
-    }
-    if results:
-        subject["result"] = results
-    return {
-        "@context": list(CONTEXTS),
-        "id": credential_id(certificate),
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {
-            "id": issuer_id(),
-            "type": ["Profile"],
-            "name": certificate.issuer_name,
-        },
-        "validFrom": _iso(certificate.created_at),
-        "name": title,
-        "credentialSubject": subject,
-        "credentialStatus": {"id": status_id(certificate), "type": REVOCATION_LIST_TYPE},
-    }
+    return achievement
 
 
 def _hash_data(document: dict[str, Any], options: dict[str, Any]) -> bytes:
