@@ -360,13 +360,30 @@ def _checked_reason(reason: str) -> str:
 def _issue(
     result: Result, actor: User | None, supersedes: Certificate | None = None
 ) -> Certificate:
-    session = result.session
-    cohort = session.cohort
-    trade = cohort.trade
+    cohort = result.session.cohort
     holder = result.user
     enrolment = db.session.scalar(
         sa.select(Enrolment).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == holder.id)
     )
+    _check_holder(holder)
+    certificate = _new_certificate(result, enrolment, actor, supersedes)
+    _sign_and_store(certificate)
+    db.session.add(certificate)
+    record_event(
+        "certificate.issued",
+        certificate,
+        after={
+            "number": certificate.number,
+            "result_id": result.id,
+            "sha256": certificate.pdf_sha256,
+        },
+        actor=actor,
+    )
+    return certificate
+
+
+def _check_holder(holder: User) -> None:
+    """A certificate names its holder and their ID number; without them it cannot be issued."""
     if not holder.id_number or not holder.name:
         raise ValidationFailed(
             [
@@ -376,12 +393,25 @@ def _issue(
                 )
             ]
         )
+
+
+def _new_certificate(
+    result: Result,
+    enrolment: Enrolment | None,
+    actor: User | None,
+    supersedes: Certificate | None,
+) -> Certificate:
+    """The certificate's fields copied from the result, the holder and the trade as they are
+    now, under the next number: what is signed never changes after."""
+    cohort = result.session.cohort
+    trade = cohort.trade
+    holder = result.user
     now = clock.now()
     issued_on = clock.local(now).date()
     special = trade.certificate_type is CertificateType.SPECIAL
     level = None if special else cohort.level
     issuer = Issuer.configured()
-    certificate = Certificate(
+    return Certificate(
         number=allocate_number(trade, level, issued_on),
         result_id=result.id,
         user_id=holder.id,
@@ -404,23 +434,16 @@ def _issue(
         issued_by_id=getattr(actor, "id", None),
         payload_version=PAYLOAD_VERSION,
     )
+
+
+def _sign_and_store(certificate: Certificate) -> None:
+    """Sign the material, render the PDF once with the signature in its QR code, and keep
+    the file with its hash: every later download serves these bytes."""
     certificate.key_id, certificate.signature = sign_material(certificate.material())
     data = render_certificate_pdf(certificate, verify_url(certificate))
     certificate.pdf_path = _store(certificate, data)
     certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
     certificate.pdf_bytes = len(data)
-    db.session.add(certificate)
-    record_event(
-        "certificate.issued",
-        certificate,
-        after={
-            "number": certificate.number,
-            "result_id": result.id,
-            "sha256": certificate.pdf_sha256,
-        },
-        actor=actor,
-    )
-    return certificate
 
 
 def _store(certificate: Certificate, data: bytes) -> str:
