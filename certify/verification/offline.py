@@ -294,22 +294,46 @@ def _judge(
             details,
         )
     if not verify_signature(material, claim.key_id, claim.signature, keys):
-        why = "未知的密钥 unknown key"
-        if claim.key_id in keys:
-            why = "签名与内容不符 signature mismatch"
-        details.append(f"签名 Signature：不正确 INVALID（{why}，密钥 key {claim.key_id}）")
-        return _report(
-            False, "无效 INVALID：签名不对。这份证书是伪造的或被改动过，不要相信它。", details
-        )
+        return _bad_signature(claim, keys, details)
     details.append(f"签名 Signature：正确 OK（密钥 key {claim.key_id}）")
     details.append(_coverage_line(material))
+    refused = _check_printed_text(material, data, reachable and certificate is not None, details)
+    if refused is not None:
+        return refused
+    if not reachable:
+        return _signature_only(material, details)
+    if certificate is None:
+        return _report(
+            False,
+            "无法确认 NOT FOUND：签名正确，但本机登记库里没有这张证书，无法确认它现在是否有效。",
+            details + _material_lines(material),
+        )
+    return _judge_with_register(claim, data, certificate, details)
+
+
+def _bad_signature(claim: Claim, keys: dict[str, Ed25519PublicKey], details: list[str]) -> Report:
+    why = "未知的密钥 unknown key"
+    if claim.key_id in keys:
+        why = "签名与内容不符 signature mismatch"
+    details.append(f"签名 Signature：不正确 INVALID（{why}，密钥 key {claim.key_id}）")
+    return _report(
+        False, "无效 INVALID：签名不对。这份证书是伪造的或被改动过，不要相信它。", details
+    )
+
+
+def _check_printed_text(
+    material: dict, data: bytes, registered: bool, details: list[str]
+) -> Report | None:
+    """The refusal when the printed text is not what was signed, else None (with a line in
+    `details`). A page whose text cannot be read is left to the register, whose file hash
+    can still vouch for it; without the certificate on the register nothing can."""
     mismatches = compare_face(material, _page_text(data))
     unreadable = [m for m in mismatches if m.field == "layout"]
     if mismatches and not unreadable:
         return _report(False, _mismatch_verdict(mismatches), details + _face_lines(mismatches))
     if unreadable:
-        details += _face_lines(unreadable)
-        if not (reachable and certificate is not None):
+        details.extend(_face_lines(unreadable))
+        if not registered:
             return _report(
                 False,
                 "无法核验 UNREADABLE：签名正确，但读不出证书上印的文字，无法确认印的就是签名的"
@@ -318,25 +342,23 @@ def _judge(
             )
     else:
         details.append("印面文字 Printed text：和签名的内容一致 matches the signed fields。")
-    if not reachable:
-        details.append("登记库 Register：连不上 unreachable，没有核对撤销状态和文件原件。")
-        return Report(
-            False,
-            [
-                "只核对了签名 SIGNATURE ONLY：签名正确，证书上印的文字和签名一致；但连不上登记库，"
-                "没有核对证书是否已撤销、文件是否原件。这不是完整的查验，请再网上查验。",
-                *details,
-                *_material_lines(material),
-            ],
-            signature_only=True,
-        )
-    if certificate is None:
-        return _report(
-            False,
-            "无法确认 NOT FOUND：签名正确，但本机登记库里没有这张证书，无法确认它现在是否有效。",
-            details + _material_lines(material),
-        )
-    return _judge_with_register(claim, data, certificate, details)
+    return None
+
+
+def _signature_only(material: dict, details: list[str]) -> Report:
+    """The register is out of reach: the signature and the printed text hold, but neither
+    revocation nor the original file was checked, so it is not a full answer (exit 3)."""
+    details.append("登记库 Register：连不上 unreachable，没有核对撤销状态和文件原件。")
+    return Report(
+        False,
+        [
+            "只核对了签名 SIGNATURE ONLY：签名正确，证书上印的文字和签名一致；但连不上登记库，"
+            "没有核对证书是否已撤销、文件是否原件。这不是完整的查验，请再网上查验。",
+            *details,
+            *_material_lines(material),
+        ],
+        signature_only=True,
+    )
 
 
 def _page_text(data: bytes) -> str:
