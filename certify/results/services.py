@@ -105,6 +105,38 @@ class ScoreImport:
 
 def import_practical_scores(session: ExamSession, filename: str, data: bytes) -> ScoreImport:
     """CSV or xlsx with 证件号码, 考评员 (examiner user name), 分数: all rows or none."""
+    rows = _score_rows(filename, data)
+    index = _score_columns(filename, rows[0][1])
+    report = ScoreImport()
+    enrolled = {
+        u.id_number: u
+        for u in db.session.scalars(
+            sa.select(User)
+            .join(Enrolment, Enrolment.user_id == User.id)
+            .where(Enrolment.cohort_id == session.cohort_id)
+        )
+    }
+    pending = []
+    for number, row in rows[1:]:
+        if not any(row):
+            continue
+        report.rows += 1
+
+        def problem(fld, msg, number=number):
+            report.problems.append(ImportProblem(filename, number, Unit.ROW, fld, msg))
+
+        cells = {key: row[i] if i < len(row) else "" for key, i in index.items()}
+        pending.append(_check_score_row(session, enrolled, cells, problem))
+    if report.problems:
+        return report
+    for worker, examiner, score in pending:
+        record_practical_score(session, worker, examiner, score)
+        report.saved += 1
+    return report
+
+
+def _score_rows(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
+    """The first sheet's rows as text, read whole before the file is closed."""
     with read_table(filename, data) as sheets:
         rows = [
             (number, ["" if c is None else str(c).strip() for c in cells])
@@ -112,7 +144,12 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
         ]
     if not rows:
         raise UnusableFile(filename, _("The file has no rows."))
-    header = rows[0][1]
+    return rows
+
+
+def _score_columns(filename: str, header: list[str]) -> dict[str, int]:
+    """Where each needed column is, by any of its accepted names; the file is unusable
+    without one of them, whatever its rows say."""
     need = {
         "证件号码": ("证件号码", "身份证号"),
         "考评员": ("考评员", "考评员账号"),
@@ -130,48 +167,29 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
                 ),
             )
         index[key] = found
-    report = ScoreImport()
-    enrolled = {
-        u.id_number: u
-        for u in db.session.scalars(
-            sa.select(User)
-            .join(Enrolment, Enrolment.user_id == User.id)
-            .where(Enrolment.cohort_id == session.cohort_id)
-        )
-    }
-    pending = []
-    for number, row in rows[1:]:
-        if not any(row):
-            continue
-        report.rows += 1
+    return index
 
-        def cell(key, row=row):
-            return row[index[key]] if index[key] < len(row) else ""
 
-        def problem(fld, msg, number=number):
-            report.problems.append(ImportProblem(filename, number, Unit.ROW, fld, msg))
-
-        worker = enrolled.get(normalise_id_number(cell("证件号码")))
-        examiner = db.session.scalar(sa.select(User).where(User.username == cell("考评员")))
-        try:
-            score = Decimal(cell("分数"))
-        except InvalidOperation:
-            score = None
-        if worker is None:
-            problem("证件号码", _("Nobody with this ID number is in the class."))
-        if examiner is None or examiner.role is not Role.EXAMINER:
-            problem("考评员", _("No examiner account with this user name."))
-        elif session.cohort.trade not in examiner.trades:
-            problem("考评员", _("This examiner is not accredited for the trade."))
-        if score is None or not Decimal(0) <= score <= Decimal(100):
-            problem("分数", _("A score is 0 to 100."))
-        pending.append((worker, examiner, score))
-    if report.problems:
-        return report
-    for worker, examiner, score in pending:
-        record_practical_score(session, worker, examiner, score)
-        report.saved += 1
-    return report
+def _check_score_row(
+    session: ExamSession, enrolled: dict[str, User], cells: dict[str, str], problem
+) -> tuple[User | None, User | None, Decimal | None]:
+    """(worker, examiner, score) of one row, each checked as record_practical_score would,
+    so every row's problems are told before any score is saved."""
+    worker = enrolled.get(normalise_id_number(cells["证件号码"]))
+    examiner = db.session.scalar(sa.select(User).where(User.username == cells["考评员"]))
+    try:
+        score = Decimal(cells["分数"])
+    except InvalidOperation:
+        score = None
+    if worker is None:
+        problem("证件号码", _("Nobody with this ID number is in the class."))
+    if examiner is None or examiner.role is not Role.EXAMINER:
+        problem("考评员", _("No examiner account with this user name."))
+    elif session.cohort.trade not in examiner.trades:
+        problem("考评员", _("This examiner is not accredited for the trade."))
+    if score is None or not Decimal(0) <= score <= Decimal(100):
+        problem("分数", _("A score is 0 to 100."))
+    return worker, examiner, score
 
 
 # --- results -----------------------------------------------------------------------
@@ -278,31 +296,8 @@ def publish_results(
             [Problem("publicity_days", _("Publicity lasts 0 to 60 working days."))]
         )
     now = clock.now()
-    running = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Attempt)
-        .where(
-            Attempt.session_id == session.id,
-            Attempt.status == AttemptStatus.IN_PROGRESS,
-            Attempt.deadline > now,
-        )
-    )
-    if running:
-        raise ExamStillOpen(_("%(n)d workers are still taking the exam.", n=running))
-    if session.window_still_open(now):
-        raise ExamStillOpen(
-            _(
-                "The exam is still open for sitting. Publish after it closes, or close it now "
-                "on the exam's page (flask exams close)."
-            )
-        )
-    results = compute_results(session)
-    drafts = [r for r in results if r.status is ResultStatus.DRAFT]
-    if not drafts:
-        raise Conflict(_("There are no draft results to publish."), code="nothing_to_publish")
-    missing = missing_practical_scores(session, drafts)
-    if missing and not confirm_missing:
-        raise PracticalScoresMissing(missing)
+    _check_exam_over(session, now)
+    drafts, missing = _drafts_to_publish(session, confirm_missing)
     ends = add_working_days(now, publicity_days)
     if session.publicity_token is None:
         session.publicity_token = secrets.token_urlsafe(16)
@@ -321,6 +316,43 @@ def publish_results(
         },
     )
     return ends
+
+
+def _check_exam_over(session: ExamSession, now: datetime) -> None:
+    """Nobody is still writing the paper and the window to start it has closed."""
+    running = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Attempt)
+        .where(
+            Attempt.session_id == session.id,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+            Attempt.deadline > now,
+        )
+    )
+    if running:
+        raise ExamStillOpen(_("%(n)d workers are still taking the exam.", n=running))
+    if session.window_still_open(now):
+        raise ExamStillOpen(
+            _(
+                "The exam is still open for sitting. Publish after it closes, or close it now "
+                "on the exam's page (flask exams close)."
+            )
+        )
+
+
+def _drafts_to_publish(
+    session: ExamSession, confirm_missing: bool
+) -> tuple[list[Result], list[User]]:
+    """The draft results, computed afresh, and who among them has no practical score (which
+    only a confirmation lets through, as it marks them not passed)."""
+    results = compute_results(session)
+    drafts = [r for r in results if r.status is ResultStatus.DRAFT]
+    if not drafts:
+        raise Conflict(_("There are no draft results to publish."), code="nothing_to_publish")
+    missing = missing_practical_scores(session, drafts)
+    if missing and not confirm_missing:
+        raise PracticalScoresMissing(missing)
+    return drafts, missing
 
 
 # --- 公示 -------------------------------------------------------------------------------
