@@ -20,6 +20,7 @@ from certify.cohorts.models import Cohort, Enrolment
 from certify.cohorts.services import CohortData, create_cohort
 from certify.core import clock
 from certify.demo import data
+from certify.exams.models import Attempt, ExamSession
 from certify.exams.services import save_answer, schedule_session, start_attempt, submit_attempt
 from certify.extensions import db
 from certify.results.services import finalize_results, publish_results, record_practical_score
@@ -100,22 +101,10 @@ def _load_past_class(report: dict[str, list[str]]) -> None:
     practical score, the publicity period and the signed certificate are what production
     would have made.
     """
-    trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
-    users = {
-        u.username: u
-        for u in db.session.scalars(
-            sa.select(User).where(User.username.in_(("trainer", "examiner", "worker")))
-        )
-    }
-    if trade is None or len(users) < 3:
+    found = _past_class_parts()
+    if found is None:
         return
-    blueprint = db.session.scalar(
-        sa.select(ExamBlueprint).where(ExamBlueprint.trade_id == trade.id, ExamBlueprint.level == 5)
-    )
-    if blueprint is None:
-        return
-    if db.session.scalar(sa.select(Cohort).where(Cohort.name == data.PAST_COHORT)) is not None:
-        return
+    trade, users, blueprint = found
     init_keys()
     exam_day = datetime(2026, 10, 17, 1, 0, tzinfo=UTC)  # a Saturday, 09:00 in Wenzhou
     with clock.travel(exam_day - timedelta(days=30)):
@@ -124,20 +113,7 @@ def _load_past_class(report: dict[str, list[str]]) -> None:
         )
         db.session.add(Enrolment(cohort=cohort, user=users["worker"], gender="女"))
         db.session.flush()
-    with clock.travel(exam_day):
-        session = schedule_session(
-            cohort,
-            exam_day,
-            exam_day + timedelta(hours=2),
-            duration_minutes=90,
-            blueprint=blueprint,
-        )
-        attempt = start_attempt(session, users["worker"])
-        choose = random.Random(2026)
-        for item in attempt.items:  # about nine answers in ten right
-            right = list(item.version.correct)
-            wrong = [o["key"] for o in item.version.display_options if [o["key"]] != right][:1]
-            save_answer(attempt, item.position, right if choose.random() < 0.9 else wrong)
+    session, attempt = _sit_past_exam(cohort, blueprint, users["worker"], exam_day)
     with clock.travel(exam_day + timedelta(minutes=71)):
         submit_attempt(attempt)
         record_practical_score(session, users["worker"], users["examiner"], 86)
@@ -150,6 +126,50 @@ def _load_past_class(report: dict[str, list[str]]) -> None:
             if outcome.certificate is not None:
                 report["created"].append(f"certificate {outcome.certificate.number}")
     report["created"].append(f"class {cohort.name}")
+
+
+def _past_class_parts() -> tuple[Trade, dict[str, User], ExamBlueprint] | None:
+    """The trade, the demo trainer, examiner and worker, and the level-5 blueprint the past
+    class needs; None when one is missing or the class is there already."""
+    trade = db.session.scalar(sa.select(Trade).where(Trade.code == "warehouse-keeper"))
+    users = {
+        u.username: u
+        for u in db.session.scalars(
+            sa.select(User).where(User.username.in_(("trainer", "examiner", "worker")))
+        )
+    }
+    if trade is None or len(users) < 3:
+        return None
+    blueprint = db.session.scalar(
+        sa.select(ExamBlueprint).where(ExamBlueprint.trade_id == trade.id, ExamBlueprint.level == 5)
+    )
+    if blueprint is None:
+        return None
+    if db.session.scalar(sa.select(Cohort).where(Cohort.name == data.PAST_COHORT)) is not None:
+        return None
+    return trade, users, blueprint
+
+
+def _sit_past_exam(
+    cohort: Cohort, blueprint: ExamBlueprint, worker: User, exam_day: datetime
+) -> tuple[ExamSession, Attempt]:
+    """The exam session on exam day, and the worker's paper answered, not yet handed in.
+    A seeded random keeps the demo's score the same on every load."""
+    with clock.travel(exam_day):
+        session = schedule_session(
+            cohort,
+            exam_day,
+            exam_day + timedelta(hours=2),
+            duration_minutes=90,
+            blueprint=blueprint,
+        )
+        attempt = start_attempt(session, worker)
+        choose = random.Random(2026)
+        for item in attempt.items:  # about nine answers in ten right
+            right = list(item.version.correct)
+            wrong = [o["key"] for o in item.version.display_options if [o["key"]] != right][:1]
+            save_answer(attempt, item.position, right if choose.random() < 0.9 else wrong)
+    return session, attempt
 
 
 def _load_banks(report: dict[str, list[str]]) -> None:
