@@ -66,6 +66,16 @@ def _register_security_headers(app: Flask) -> None:
     init_security(app)
 
 
+def _register_answer_sources() -> None:
+    """The bank's lint reads how exams and mocks were answered; they sit above the banks."""
+    from certify.banks.lint import register_answer_source
+    from certify.exams.answers import exam_answers
+    from certify.training.services import mock_answers
+
+    register_answer_source(exam_answers)
+    register_answer_source(mock_answers)
+
+
 def _init_extensions(app: Flask) -> None:
     # Import every model module so the metadata is complete for Alembic and create_all.
     from certify import models  # noqa: F401
@@ -80,6 +90,7 @@ def _init_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     configure_login_manager(load_user)
+    _register_answer_sources()
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(

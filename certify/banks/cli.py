@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from certify.banks import blueprints as bp_services
 from certify.banks.export import EXPORT_FORMATS, export_bank, template_xlsx
 from certify.banks.importer import FORMAT_LABELS, ImportOptions, ImportReport, import_bank
+from certify.banks.lint import BLOCKING, lint_bank
+from certify.banks.points import load_exam_points
 from certify.banks.services import active_versions
 from certify.catalog.services import get_trade
 from certify.core.cli import DomainGroup, fail
@@ -159,3 +161,49 @@ def load_blueprint_command(path: Path):
     except ValidationFailed as exc:
         fail("\n".join(f"{path.name}: {p.field}: {p.message}" for p in exc.problems))
     click.echo(f"blueprint {blueprint.id} saved: {blueprint.name}")
+
+
+@banks_cli.command("points")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trade", "trade_code", required=True, help="Trade code, e.g. warehouse-keeper.")
+@click.option("--dry-run", is_flag=True, help="Check only; save nothing.")
+def points_command(path: Path, trade_code: str, dry_run: bool):
+    """Load the trade's 鉴定要素细目表 (xlsx or CSV: 一级, 二级, 点代码, 点名称, 重要程度)."""
+    if path.stat().st_size > MAX_FILE_BYTES:
+        fail(f"{path.name}: {_('The file is larger than 10 MB.')}")
+    trade = get_trade(trade_code)
+    try:
+        report = load_exam_points(trade, path.name, path.read_bytes(), dry_run=dry_run)
+    except UnusableFile as exc:
+        fail(f"{exc.filename}: {exc.message}")
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.problems:
+        fail(_("Nothing was loaded: correct the file and load it again."))
+    if dry_run:
+        click.echo(_("Dry run: %(n)d points would be loaded.", n=report.points))
+    else:
+        click.echo(_("%(n)d points loaded for %(trade)s.", n=report.points, trade=trade.name))
+
+
+@banks_cli.command("lint")
+@click.option("--trade", "trade_code", required=True, help="Trade code, e.g. warehouse-keeper.")
+def lint_command(trade_code: str):
+    """Read the bank as a reviewer would: each finding names the question and what to do;
+    the last line is one JSON object; exit 1 when a blocking threshold fails."""
+    report = lint_bank(get_trade(trade_code))
+    for finding in report.findings:
+        severity = _("BLOCKING") if finding.severity == BLOCKING else _("warning")
+        where = f"{finding.where}: " if finding.where else ""
+        click.echo(f"[{severity}] {where}{finding.message}")
+    click.echo(
+        _(
+            "%(n)d questions; %(b)d blocking findings, %(w)d warnings.",
+            n=report.questions,
+            b=len(report.blocking),
+            w=len(report.findings) - len(report.blocking),
+        )
+    )
+    click.echo(json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True))
+    if not report.passed:
+        raise SystemExit(1)

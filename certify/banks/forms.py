@@ -79,6 +79,11 @@ class QuestionForm(FlaskForm):
     )
     explanation = TextAreaField(_l("Explanation"), validators=[Optional(), Length(max=2000)])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=200)])
+    point_code = StringField(
+        _l("Examination point code (鉴定点代码)"),
+        validators=[Optional(), Length(max=20)],
+        description=_l("The point of the 细目表 this question examines, e.g. 03-02-01."),
+    )
     submit = SubmitField(_l("Save"))
 
 

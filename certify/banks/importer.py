@@ -289,6 +289,7 @@ def new_question(
             difficulty=parsed.difficulty or DEFAULT_DIFFICULTY,
             explanation=(parsed.explanation or "").strip(),
             source=(parsed.source or "").strip(),
+            point_code=(parsed.point_code or "").strip(),
             title=(parsed.title or "")[:255],
             fingerprint=fingerprint(parsed.type, parsed.stem, [o.text for o in parsed.options]),
             created_at=now,

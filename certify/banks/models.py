@@ -58,6 +58,33 @@ class BankImport(db.Model):
     created_by = relationship("User")
 
 
+class Importance(enum.StrEnum):
+    """A 鉴定点's weight class in the 细目表: X core, Y general, Z auxiliary."""
+
+    CORE = "X"
+    GENERAL = "Y"
+    AUXILIARY = "Z"
+
+
+class ExamPoint(db.Model):
+    """One 鉴定点 of a trade's 鉴定要素细目表: a point of knowledge the bank examines, under a
+    knowledge area, with its importance. Questions name it by code (QuestionVersion.point_code),
+    so a reviewer can count the bank per point, as the national rules do."""
+
+    __tablename__ = "exam_points"
+    __table_args__ = (sa.UniqueConstraint("trade_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trade_id: Mapped[int] = mapped_column(sa.ForeignKey("trades.id"), index=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("knowledge_areas.id"))
+    code: Mapped[str] = mapped_column(sa.String(20))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    importance: Mapped[Importance] = mapped_column(text_enum(Importance, length=1))
+
+    trade: Mapped[Trade] = relationship()
+    area: Mapped[KnowledgeArea] = relationship()
+
+
 class Question(db.Model):
     """A question's identity and status; its content lives in immutable-once-shown versions."""
 
@@ -134,6 +161,8 @@ class QuestionVersion(db.Model):
     difficulty: Mapped[int] = mapped_column(default=DEFAULT_DIFFICULTY)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
     source: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The 鉴定点 it examines (鉴定点代码, e.g. 03-02-01), from the trade's 细目表; "" for none.
+    point_code: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     title: Mapped[str] = mapped_column(sa.String(255), default="")
     fingerprint: Mapped[str] = mapped_column(sa.String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -44,6 +44,7 @@ class QuestionEdit:
     difficulty: int
     explanation: str = ""
     source: str = ""
+    point_code: str = ""  # 鉴定点代码
 
 
 def _current_join():
@@ -163,57 +164,15 @@ def _snapshot(version: QuestionVersion) -> dict[str, object]:
         "difficulty": version.difficulty,
         "explanation": version.explanation,
         "source": version.source,
+        "point_code": version.point_code,
     }
 
 
 def edit_question(question: Question, edit: QuestionEdit, actor=None) -> QuestionVersion:
     """Change a question. A version an attempt has shown stays as it was: a new one is made."""
-    options = [(k, t.strip()) for k, t in edit.options if t and t.strip()]
-    if edit.type is QuestionType.TRUE_FALSE:
-        options = []
-    parsed = ParsedQuestion(
-        number=0,
-        type=edit.type,
-        stem=edit.stem,
-        options=[ParsedOption(k, t) for k, t in options],
-        correct=sorted(edit.correct),
-        difficulty=edit.difficulty,
-        explanation=edit.explanation,
-        source=edit.source,
-    )
-    problems = [Problem(fld, msg) for fld, msg in question_problems(parsed)]
-    area = db.session.get(KnowledgeArea, edit.area_id)
-    if area is None or area.trade_id != question.trade_id:
-        problems.append(Problem("知识点", _("Choose a knowledge area of this trade.")))
-    fp = fingerprint(parsed.type, parsed.stem, [o.text for o in parsed.options])
-    clash = db.session.scalar(
-        sa.select(Question.id)
-        .join(QuestionVersion, _current_join())
-        .where(
-            Question.trade_id == question.trade_id,
-            Question.id != question.id,
-            QuestionVersion.fingerprint == fp,
-        )
-    )
-    if clash is not None:
-        problems.append(
-            Problem("题干", _("Question %(id)d already has this text and these options.", id=clash))
-        )
-    if problems:
-        raise ValidationFailed(problems)
+    values = _checked_edit(question, edit)
     current = question.current
     before = _snapshot(current)
-    values = {
-        "type": parsed.type,
-        "stem": parsed.stem.strip(),
-        "options": [{"key": k, "text": t} for k, t in options],
-        "correct": parsed.correct,
-        "area": area,
-        "difficulty": edit.difficulty,
-        "explanation": (edit.explanation or "").strip(),
-        "source": (edit.source or "").strip(),
-        "fingerprint": fp,
-    }
     if version_was_shown(current):
         version = QuestionVersion(
             question=question,
@@ -236,6 +195,59 @@ def edit_question(question: Question, edit: QuestionEdit, actor=None) -> Questio
     if after != before:
         record_event("question.edited", question, before=before, after=after, actor=actor)
     return version
+
+
+def _checked_edit(question: Question, edit: QuestionEdit) -> dict[str, object]:
+    """The version's new values, checked by the rules an import checks, plus the trade's
+    areas and the bank's duplicates; ValidationFailed with every problem otherwise."""
+    options = (
+        []
+        if edit.type is QuestionType.TRUE_FALSE
+        else [(k, t.strip()) for k, t in edit.options if t and t.strip()]
+    )
+    parsed = ParsedQuestion(
+        number=0,
+        type=edit.type,
+        stem=edit.stem,
+        options=[ParsedOption(k, t) for k, t in options],
+        correct=sorted(edit.correct),
+        difficulty=edit.difficulty,
+        explanation=edit.explanation,
+        source=edit.source,
+        point_code=edit.point_code,
+    )
+    problems = [Problem(fld, msg) for fld, msg in question_problems(parsed)]
+    area = db.session.get(KnowledgeArea, edit.area_id)
+    if area is None or area.trade_id != question.trade_id:
+        problems.append(Problem("知识点", _("Choose a knowledge area of this trade.")))
+    fp = fingerprint(parsed.type, parsed.stem, [o.text for o in parsed.options])
+    clash = db.session.scalar(
+        sa.select(Question.id)
+        .join(QuestionVersion, _current_join())
+        .where(
+            Question.trade_id == question.trade_id,
+            Question.id != question.id,
+            QuestionVersion.fingerprint == fp,
+        )
+    )
+    if clash is not None:
+        problems.append(
+            Problem("题干", _("Question %(id)d already has this text and these options.", id=clash))
+        )
+    if problems:
+        raise ValidationFailed(problems)
+    return {
+        "type": parsed.type,
+        "stem": parsed.stem.strip(),
+        "options": [{"key": k, "text": t} for k, t in options],
+        "correct": parsed.correct,
+        "area": area,
+        "difficulty": edit.difficulty,
+        "explanation": (edit.explanation or "").strip(),
+        "source": (edit.source or "").strip(),
+        "point_code": (edit.point_code or "").strip(),
+        "fingerprint": fp,
+    }
 
 
 def retire_question(question: Question, actor=None) -> None:

@@ -19,6 +19,9 @@ from certify.banks.formats.common import (
 from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
 
 MAX_SOURCE_CHARS = 200
+# 鉴定点代码: two-digit parts joined by hyphens or dots, as 细目表 number them (03-02-01).
+POINT_CODE = re.compile(r"[0-9A-Za-z]{1,4}(?:[-.][0-9A-Za-z]{1,4}){0,4}")
+MAX_POINT_CODE_CHARS = 20
 
 
 def question_problems(q: ParsedQuestion) -> list[tuple[str, str]]:
@@ -44,6 +47,9 @@ def question_problems(q: ParsedQuestion) -> list[tuple[str, str]]:
         problems.append(
             ("出处", _("The source is longer than %(n)d characters.", n=MAX_SOURCE_CHARS))
         )
+    code = (q.point_code or "").strip()
+    if code and (len(code) > MAX_POINT_CODE_CHARS or not POINT_CODE.fullmatch(code)):
+        problems.append(("鉴定点代码", _("Write the 鉴定点代码 as in the 细目表, e.g. 03-02-01.")))
     if q.difficulty is not None and not 1 <= q.difficulty <= 5:
         problems.append(("难度", _("Difficulty is 1 to 5, or 易/较易/中/较难/难.")))
     return problems

@@ -20,6 +20,7 @@ from certify.banks.forms import (
     blueprint_form_class,
 )
 from certify.banks.importer import FORMAT_LABELS, ImportOptions, check_import, import_bank
+from certify.banks.lint import lint_bank
 from certify.banks.models import BankImport, QuestionStatus
 from certify.banks.types import OPTION_KEYS, QuestionType
 from certify.catalog.models import KnowledgeArea, Trade
@@ -114,6 +115,15 @@ def bank(code: str):
         export_formats=EXPORT_FORMATS,
         action_form=ConfirmForm(),
     )
+
+
+@bp.get("/<code>/lint")
+@role_required(*EDITORS)
+def lint(code: str):
+    """题库体检: the bank as the bureau's reviewer reads it, finding by finding."""
+    trade = _trade(code)
+    report = lint_bank(trade)
+    return render_template("banks/lint.html", trade=trade, report=report)
 
 
 @bp.get("/template.xlsx")
@@ -236,6 +246,7 @@ def question_edit(code: str, question_id: int):
         form.difficulty.data = str(current.difficulty)
         form.explanation.data = current.explanation
         form.source.data = current.source
+        form.point_code.data = current.point_code
         for option in current.options:
             getattr(form, f"option_{option['key']}").data = option["text"]
     if form.validate_on_submit():
@@ -257,6 +268,7 @@ def question_edit(code: str, question_id: int):
                     difficulty=int(form.difficulty.data),
                     explanation=form.explanation.data or "",
                     source=form.source.data or "",
+                    point_code=form.point_code.data or "",
                 ),
                 actor=current_user,
             )
@@ -269,6 +281,7 @@ def question_edit(code: str, question_id: int):
                     "知识点": "area",
                     "解析": "explanation",
                     "出处": "source",
+                    "鉴定点代码": "point_code",
                     "难度": "difficulty",
                 }.get(problem.field, problem.field)
                 if field.startswith("选项") and len(field) == 3:

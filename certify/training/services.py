@@ -7,6 +7,7 @@ import random
 import re
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
@@ -505,3 +506,18 @@ def paper_view(attempt: MockAttempt) -> list[QuestionView]:
             )
         )
     return views
+
+
+def mock_answers(trade: Trade) -> Iterator[tuple[int, list[str], bool]]:
+    """(question id, options picked, right) for every item of every handed-in mock of the
+    trade, for the bank's lint (registered by the app factory)."""
+    rows = db.session.execute(
+        sa.select(MockAttempt.answers, MockPaperItem.position, QuestionVersion)
+        .join(MockPaperItem, MockPaperItem.attempt_id == MockAttempt.id)
+        .join(QuestionVersion, QuestionVersion.id == MockPaperItem.version_id)
+        .join(ExamBlueprint, ExamBlueprint.id == MockAttempt.blueprint_id)
+        .where(ExamBlueprint.trade_id == trade.id, MockAttempt.submitted_at.is_not(None))
+    )
+    for answers, position, version in rows:
+        chosen = list((answers or {}).get(str(position), []))
+        yield version.question_id, chosen, sorted(chosen) == sorted(version.correct)

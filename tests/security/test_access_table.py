@@ -61,6 +61,7 @@ TABLE = {
     "GET /banks/<code>/":                                                              "login 403   403   ok    ok    403   403   ok    403",
     "GET /banks/<code>/blueprints/<int:blueprint_id>":                                 "login 403   403   ok    ok    403   403   ok    403",
     "GET /banks/<code>/blueprints/<int:blueprint_id>.json":                            "login 403   403   ok    ok    403   403   ok    403",
+    "GET /banks/<code>/lint":                                                          "login 403   403   ok    ok    403   403   ok    403",
     "POST /banks/<code>/blueprints/<int:blueprint_id>/delete":                         "login 403   403   ok    ok    403   403   ok    403",
     "GET /banks/<code>/blueprints/<int:blueprint_id>/edit":                            "login 403   403   ok    ok    403   403   ok    403",
     "POST /banks/<code>/blueprints/<int:blueprint_id>/edit":                           "login 403   403   ok    ok    403   403   ok    403",

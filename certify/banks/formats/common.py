@@ -38,6 +38,7 @@ class ParsedQuestion:
     explanation: str = ""
     source: str = ""
     title: str = ""
+    point_code: str = ""  # 鉴定点代码, e.g. "03-02-01"
 
 
 @dataclass(frozen=True)
