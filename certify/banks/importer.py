@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from certify.audit.services import record_event
 from certify.banks.formats.common import ParsedQuestion, ParseResult, SkippedItem
+from certify.banks.lint import LintReport, lint_parsed, parsed_questions
 from certify.banks.models import (
     DEFAULT_DIFFICULTY,
     BankImport,
@@ -67,6 +68,7 @@ class ImportReport:
     imported: int = 0
     saved: bool = False
     batch_id: int | None = None
+    review: LintReport | None = None  # the lint's tells and 鉴定点 findings for the file
 
     @property
     def invalid_count(self) -> int:
@@ -153,6 +155,12 @@ def _existing_fingerprints(trade: Trade) -> dict[str, int]:
     return {fp: qid for fp, qid in rows}
 
 
+def _place(unit: Unit):
+    if unit is Unit.ROW:
+        return lambda n: _("row %(n)d", n=n)
+    return lambda n: _("line %(n)d", n=n)
+
+
 def check_import(
     trade: Trade, filename: str, data: bytes, options: ImportOptions | None = None
 ) -> ImportReport:
@@ -213,6 +221,7 @@ def check_import(
             report.valid.append(question)
     report.new_areas = sorted(new_areas)
     report.problems.sort(key=lambda p: (p.number is not None, p.number or 0))
+    report.review = lint_parsed(trade, parsed_questions(report.valid, _place(unit)))
     return report
 
 

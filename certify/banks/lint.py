@@ -174,11 +174,13 @@ def bank_questions(trade: Trade) -> list[LintQuestion]:
     ]
 
 
-def parsed_questions(questions: Iterable[ParsedQuestion], unit_label: str) -> list[LintQuestion]:
-    """The rows of a file, named as the preview names them (`unit_label` % number)."""
+def parsed_questions(
+    questions: Iterable[ParsedQuestion], ref: Callable[[int], str]
+) -> list[LintQuestion]:
+    """The rows or lines of a file, each named as the preview names it (`ref(number)`)."""
     return [
         LintQuestion(
-            ref=unit_label % q.number,
+            ref=ref(q.number),
             question_id=None,
             type=q.type,
             stem=q.stem or "",

@@ -265,3 +265,17 @@ def test_the_bank_review_page_links_each_finding_to_its_question(client, login, 
     assert f"/banks/{trade.code}/questions/{_id(trade, '钢材到货0次')}" in page.get_data(
         as_text=True
     )
+
+
+def test_the_import_preview_shows_the_files_tells(client, login, trade):
+    from certify.accounts.models import Role
+    from tests.factories import make_user
+
+    make_user(Role.ADMIN, username="boss")
+    login("boss")
+    upload = {"file": (io.BytesIO(_csv(_single(20, key_longest=True))), "bank.csv")}
+    page = client.post(f"/banks/{trade.code}/import", data=upload)
+    text = visible_text(page.get_data(as_text=True))
+    assert page.status_code == 200 and "评审" in text
+    assert "第 2 行" in text and "明显最长" in text  # the file's row, not a bank id
+    assert db.session.scalar(db.select(db.func.count()).select_from(Question)) == 0
