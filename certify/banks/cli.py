@@ -42,6 +42,8 @@ def print_report(report: ImportReport) -> None:
         click.echo(f"  … and {len(report.duplicates) - shown} more duplicates")
     for item in report.skipped:
         click.echo(f"  {item.unit.value} {item.number}: skipped, {item.reason}")
+    for warning in report.warnings:
+        click.echo(f"  {warning}")
     for path in report.new_areas:
         click.echo(f"  new knowledge area: {path}")
 

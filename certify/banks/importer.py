@@ -64,6 +64,7 @@ class ImportReport:
     problems: list[ImportProblem] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)  # imported, not quite as written
     new_areas: list[str] = field(default_factory=list)
     imported: int = 0
     saved: bool = False
@@ -168,7 +169,13 @@ def check_import(
     options = options or ImportOptions()
     fmt, parsed = parse_file(filename, data)
     unit = Unit.ROW if fmt in ("xlsx", "csv") else Unit.LINE
-    report = ImportReport(filename=filename, format=fmt, unit=unit, skipped=parsed.skipped)
+    report = ImportReport(
+        filename=filename,
+        format=fmt,
+        unit=unit,
+        skipped=parsed.skipped,
+        warnings=parsed.warnings,
+    )
     report.problems.extend(parsed.problems)
     existing = _existing_fingerprints(trade)
     seen: dict[str, int] = {}

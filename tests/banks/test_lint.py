@@ -279,3 +279,17 @@ def test_the_import_preview_shows_the_files_tells(client, login, trade):
     assert page.status_code == 200 and "评审" in text
     assert "第 2 行" in text and "明显最长" in text  # the file's row, not a bank id
     assert db.session.scalar(db.select(db.func.count()).select_from(Question)) == 0
+
+
+def test_the_preview_says_when_partial_credit_is_dropped(client, login, trade):
+    from certify.accounts.models import Role
+    from tests.factories import make_user
+
+    make_user(Role.ADMIN, username="boss")
+    login("boss")
+    gift = "$CATEGORY: 入库作业/验收\n\n仓库消防通道应当{~堆放货物 ~%50%夜间可以关闭 =保持畅通}\n"
+    upload = {"file": (io.BytesIO(gift.encode()), "bank.gift")}
+    text = visible_text(
+        client.post(f"/banks/{trade.code}/import", data=upload).get_data(as_text=True)
+    )
+    assert "不完全按原文" in text and "B" in text

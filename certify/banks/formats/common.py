@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+from flask_babel import gettext as _
 
 from certify.banks.types import QuestionType
 from certify.core.tables import ImportProblem, Unit
@@ -55,6 +58,82 @@ class ParseResult:
     questions: list[ParsedQuestion] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)
+    # Imported, but not quite as written (partial credit dropped, media left out): said so.
+    warnings: list[ImportProblem] = field(default_factory=list)
+
+
+FULL_MARKS = 100.0
+
+
+@dataclass(frozen=True)
+class ChoiceKey:
+    """What a choice question's answer grades mean, as Moodle means them; one of: a type and
+    its right keys (with the partial-credit answers that had to be dropped), a reason to skip
+    it, or a problem."""
+
+    type: QuestionType | None = None
+    correct: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    skip: str | None = None
+    problem: str | None = None
+
+
+def choice_key(grades: list[tuple[str, float]], single: bool | None) -> ChoiceKey:
+    """Moodle's rule for GIFT (`=`, `~%50%`) and Moodle XML (fraction=, <single>), so both
+    formats read the same shape the same way. `single` is XML's <single>; None for GIFT,
+    where the answers decide.
+
+    - one answer with full marks: single choice with that key; answers with partial marks are
+      partial credit, which Certify's graders do not give: dropped, with a warning (never
+      added to the key: "~%50%夜间可以关闭" must not become part of the answer);
+    - several with full marks: "any one of them is right", which Certify cannot grade:
+      skipped with that reason (never turned into multiple choice);
+    - none with full marks, positive shares adding up to 100 (GIFT, or <single>false</single>):
+      multiple choice, every answer with a positive share is part of the key.
+    """
+    full = tuple(k for k, g in grades if math.isclose(g, FULL_MARKS))
+    partial = tuple(k for k, g in grades if 0 < g < FULL_MARKS)
+    if single is False:
+        positive = tuple(k for k, g in grades if g > 0)
+        if not positive:
+            return ChoiceKey(problem=NO_RIGHT_ANSWER)
+        return ChoiceKey(QuestionType.MULTIPLE, positive)
+    if len(full) == 1:
+        return ChoiceKey(QuestionType.SINGLE, full, dropped=partial)
+    if len(full) > 1:
+        return ChoiceKey(
+            skip=_(
+                "Several answers are marked fully right (any one of them is right); Certify "
+                "grades one right answer, or a set of right answers that must all be chosen."
+            )
+        )
+    if (
+        single is None
+        and len(partial) > 1
+        and math.isclose(sum(g for _k, g in grades if g > 0), FULL_MARKS, abs_tol=0.5)
+    ):
+        return ChoiceKey(QuestionType.MULTIPLE, partial)
+    if partial:
+        return ChoiceKey(
+            problem=_(
+                "No answer gets full marks: give the right answer = (or %(full)s), or make "
+                "the shares of the right answers add up to %(full)s for a multiple-choice "
+                "question.",
+                full="100%",
+            )
+        )
+    return ChoiceKey(problem=NO_RIGHT_ANSWER)
+
+
+NO_RIGHT_ANSWER = "no-right-answer"  # each format says it in its own words
+
+
+def dropped_credit_warning(keys: tuple[str, ...]) -> str:
+    return _(
+        "Partial credit for answer %(keys)s is not kept: Certify counts only the right answer, "
+        "so choosing %(keys)s scores nothing.",
+        keys="、".join(keys),
+    )
 
 
 _TAG_OPEN, _TAG_CLOSE = "\ufdd9", "\ufdda"  # a tag's < and > while stray ones are escaped

@@ -18,10 +18,13 @@ from flask_babel import gettext as _
 
 from certify.banks.formats.common import (
     MAX_QUESTIONS,
+    NO_RIGHT_ANSWER,
     ParsedOption,
     ParsedQuestion,
     ParseResult,
     SkippedItem,
+    choice_key,
+    dropped_credit_warning,
     html_to_text,
 )
 from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
@@ -181,6 +184,9 @@ class _Reader:
 
     def problem(self, number: int, field: str, message: str) -> None:
         self.result.problems.append(ImportProblem(self.filename, number, Unit.LINE, field, message))
+
+    def warn(self, number: int, field: str, message: str) -> None:
+        self.result.warnings.append(ImportProblem(self.filename, number, Unit.LINE, field, message))
 
     def skip(self, number: int, reason: str) -> None:
         self.result.skipped.append(SkippedItem(number, Unit.LINE, reason))
@@ -392,7 +398,7 @@ class _Reader:
         number = block.number
         ok = True
         options: list[ParsedOption] = []
-        correct: list[str] = []
+        grades: list[tuple[str, float]] = []
         feedback: dict[str, str] = {}
         for answer in _answers(answers, base):
             if not answer.marker:
@@ -455,26 +461,35 @@ class _Reader:
                 )
             options.append(ParsedOption(key, option_text))
             feedback[key] = _render(feedback_raw, option_fmt)
-            if weight > 0:
-                correct.append(key)
-        if not correct:
+            grades.append((key, weight))
+        decision = choice_key(grades, single=None)
+        if decision.problem is not None and ok:
             ok = False
             self.problem(
                 number,
                 F_ANSWER,
                 _(
                     "No answer is marked right. Start the right answer with =, or give the "
-                    "right answers a positive weight such as %(example)s.",
+                    "right answers positive weights adding up to %(full)s, such as %(example)s.",
                     example="~%50%",
-                ),
+                    full="100%",
+                )
+                if decision.problem == NO_RIGHT_ANSWER
+                else decision.problem,
             )
         if not ok:
             return
+        if decision.skip is not None:
+            self.skip(number, decision.skip)
+            return
+        if decision.dropped:
+            self.warn(number, F_ANSWER, dropped_credit_warning(decision.dropped))
+        correct = list(decision.correct)
         explanation = general or feedback[correct[0]]
         self.result.questions.append(
             ParsedQuestion(
                 number=number,
-                type=QuestionType.SINGLE if len(correct) == 1 else QuestionType.MULTIPLE,
+                type=decision.type,
                 stem=stem,
                 options=options,
                 correct=correct,

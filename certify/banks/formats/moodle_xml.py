@@ -28,10 +28,13 @@ from certify.core.tables import ImportProblem, Unit, UnusableFile
 
 from .common import (
     MAX_OPTIONS,
+    NO_RIGHT_ANSWER,
     ParsedOption,
     ParsedQuestion,
     ParseResult,
     SkippedItem,
+    choice_key,
+    dropped_credit_warning,
     html_to_text,
 )
 
@@ -191,6 +194,7 @@ class _Reader:
         self.filename = filename
         self.result = ParseResult()
         self.area_path: str | None = None
+        self.grades: list[tuple[str, float]] = []  # the choice question being read
 
     def problem(self, line: int, field: str | None, message: str) -> None:
         self.result.problems.append(
@@ -274,6 +278,11 @@ class _Reader:
             is_single = single in ("", "true", "1") if qtype == "multichoice" else False
             question.type = QuestionType.SINGLE if is_single else QuestionType.MULTIPLE
             feedback = self.read_choices(question, answers, line, stem_format)
+            grades, self.grades = self.grades, []
+            if len(self.result.problems) > before:
+                return None
+            if not self.decide_key(question, grades, line, is_single):
+                return None
 
         general = _formatted(_child(element, "generalfeedback"), stem_format).text
         question.explanation = general or feedback
@@ -307,11 +316,40 @@ class _Reader:
                     message = _("Answer %(key)s is empty.", key=key)
                 self.problem(line, "answer", message)
             question.options.append(ParsedOption(key, text.text))
-            if fraction is not None and fraction > 0:
-                question.correct.append(key)
-                if not feedback:
-                    feedback = _formatted(_child(answer, "feedback"), default_format).text
+            self.grades.append((key, fraction or 0.0))
+            if fraction is not None and fraction > 0 and not feedback:
+                feedback = _formatted(_child(answer, "feedback"), default_format).text
         return feedback
+
+    def decide_key(
+        self, question: ParsedQuestion, grades: list[tuple[str, float]], line: int, single: bool
+    ) -> bool:
+        """The key by Moodle's meaning of the grades (formats.common.choice_key), as GIFT
+        reads it; False when the question is skipped or has a problem."""
+        decision = choice_key(grades, single=single)
+        if decision.problem is not None:
+            if decision.problem != NO_RIGHT_ANSWER:
+                self.problem(line, "answer", decision.problem)
+            else:
+                question.correct = []  # the rules' own message: no correct answer is given
+                return True
+            return False
+        if decision.skip is not None:
+            self.result.skipped.append(SkippedItem(line, Unit.LINE, decision.skip))
+            return False
+        if decision.dropped:
+            self.result.warnings.append(
+                ImportProblem(
+                    self.filename,
+                    line,
+                    Unit.LINE,
+                    "answer",
+                    dropped_credit_warning(decision.dropped),
+                )
+            )
+        question.type = decision.type
+        question.correct = list(decision.correct)
+        return True
 
     def read_true_false(
         self, question: ParsedQuestion, answers: list[Any], line: int, default_format: str
