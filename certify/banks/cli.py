@@ -15,37 +15,53 @@ from certify.banks.services import active_versions
 from certify.catalog.services import get_trade
 from certify.core.cli import DomainGroup, fail
 from certify.core.errors import ValidationFailed
-from certify.core.tables import MAX_FILE_BYTES, UnusableFile
+from certify.core.tables import MAX_FILE_BYTES, Unit, UnusableFile
 from certify.extensions import db
 
 banks_cli = DomainGroup("banks", help="Question banks: import, export, template.")
 blueprints_cli = DomainGroup("blueprints", help="Exam blueprints (组卷规则).")
 
 
-def print_report(report: ImportReport) -> None:
-    click.echo(f"file: {report.filename} ({FORMAT_LABELS[report.format]})")
-    click.echo(f"imported: {report.imported}")
-    click.echo(f"duplicates: {len(report.duplicates)}")
-    click.echo(f"skipped: {len(report.skipped)}")
-    click.echo(f"invalid: {report.invalid_count}")
+def _place(unit: Unit, number: int) -> str:
+    return _("row %(n)d", n=number) if unit is Unit.ROW else _("line %(n)d", n=number)
+
+
+def print_report(report: ImportReport, would_import: int | None = None) -> None:
+    """The import's counts and every problem, warning, skip and duplicate, each line in the
+    reader's language (Chinese unless CERTIFY_LANG says otherwise)."""
+    click.echo(
+        _("File: %(name)s (%(format)s)", name=report.filename, format=FORMAT_LABELS[report.format])
+    )
+    if would_import is not None:  # a dry run: what the same command without it would save
+        click.echo(_("Would import: %(n)d", n=would_import))
+    else:
+        click.echo(_("Imported: %(n)d", n=report.imported))
+    click.echo(_("Duplicates: %(n)d", n=len(report.duplicates)))
+    click.echo(_("Skipped: %(n)d", n=len(report.skipped)))
+    click.echo(_("With problems: %(n)d", n=report.invalid_count))
     for problem in report.problems:
         click.echo(f"  {problem}")
+    for warning in report.warnings:
+        click.echo(f"  {warning}")
     shown = 20
     for dup in report.duplicates[:shown]:
         where = (
-            f"question {dup.of_existing} in the bank"
+            _("duplicate of question %(id)d in the bank", id=dup.of_existing)
             if dup.of_existing
-            else f"{report.unit.value} {dup.of_number} of this file"
+            else _("duplicate of %(place)s of this file", place=_place(report.unit, dup.of_number))
         )
-        click.echo(f"  {report.unit.value} {dup.question.number}: duplicate of {where}")
+        click.echo(f"  {_place(report.unit, dup.question.number)}: {where}")
     if len(report.duplicates) > shown:
-        click.echo(f"  … and {len(report.duplicates) - shown} more duplicates")
+        click.echo("  " + _("… and %(n)d more duplicates", n=len(report.duplicates) - shown))
     for item in report.skipped:
-        click.echo(f"  {item.unit.value} {item.number}: skipped, {item.reason}")
-    for warning in report.warnings:
-        click.echo(f"  {warning}")
+        click.echo(
+            "  "
+            + _(
+                "%(place)s: skipped, %(why)s", place=_place(item.unit, item.number), why=item.reason
+            )
+        )
     for path in report.new_areas:
-        click.echo(f"  new knowledge area: {path}")
+        click.echo("  " + _("New knowledge area: %(path)s", path=path))
 
 
 @banks_cli.command("import")
@@ -77,15 +93,16 @@ def import_command(path: Path, trade_code, valid_only, dry_run, default_area, cr
     except UnusableFile as exc:
         db.session.rollback()
         fail(f"{exc.filename}: {exc.message}")
-    print_report(report)
+    would = len(report.valid) if valid_only or not report.problems else 0
+    print_report(report, would if dry_run else None)
     if report.saved:
         db.session.commit()
     else:
         db.session.rollback()
         if dry_run:
-            click.echo("dry run: nothing saved")
+            click.echo(_("Dry run: nothing was saved."))
         elif report.problems:
-            click.echo("nothing saved: correct the problems, or use --valid-only")
+            click.echo(_("Nothing was saved: correct the problems, or use --valid-only."))
     if report.problems and not valid_only:
         raise SystemExit(1)
 

@@ -25,9 +25,16 @@ from certify.banks.models import (
 )
 from certify.banks.validation import fingerprint, question_problems
 from certify.catalog.models import KnowledgeArea, Trade
-from certify.catalog.services import ensure_area_path, find_area_by_path
+from certify.catalog.services import area_path_problem, ensure_area_path, find_area_by_path
 from certify.core import clock
-from certify.core.tables import MAX_FILE_BYTES, ImportProblem, Unit, UnusableFile, decode_text
+from certify.core.tables import (
+    MAX_FILE_BYTES,
+    ImportProblem,
+    Unit,
+    UnusableFile,
+    decode_text,
+    quoted,
+)
 from certify.extensions import db
 
 FORMATS = ("xlsx", "csv", "gift", "moodle_xml", "aiken")
@@ -197,7 +204,10 @@ def check_import(
                 )
             )
         elif find_area_by_path(trade, path) is None:
-            if options.create_areas:
+            unusable = area_path_problem(path)
+            if unusable:
+                problems.append(ImportProblem(filename, question.number, unit, "知识点", unusable))
+            elif options.create_areas:
                 new_areas.add(path)
             else:
                 problems.append(
@@ -209,7 +219,7 @@ def check_import(
                         _(
                             "The knowledge area “%(path)s” is not in the tree of %(trade)s. "
                             "Correct it, add the area first, or choose to create missing areas.",
-                            path=path,
+                            path=quoted(path),
                             trade=trade.name,
                         ),
                     )

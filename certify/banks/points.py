@@ -20,7 +20,7 @@ from certify.banks.models import ExamPoint, Importance
 from certify.banks.validation import MAX_POINT_CODE_CHARS, POINT_CODE
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import find_area_by_path
-from certify.core.tables import ImportProblem, Unit, clean_cell, read_table
+from certify.core.tables import ImportProblem, Unit, clean_cell, quoted, read_table
 from certify.extensions import db
 
 LEVELS = ("一级", "二级", "三级", "四级")
@@ -32,7 +32,6 @@ ALIASES = {
 }
 MAX_POINTS = 2000
 MAX_NAME_CHARS = 200
-QUOTE_CHARS = 60
 
 
 @dataclass
@@ -43,12 +42,6 @@ class PointsReport:
     points: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
     saved: bool = False
-
-
-def quoted(text: str) -> str:
-    """User text in a message: at most QUOTE_CHARS characters of it."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
 
 
 def _header(cells: list[str]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from certify.catalog.models import CertificateType, KnowledgeArea, Trade
 from certify.catalog.number_formats import format_problem
 from certify.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
 from certify.core.references import count_references
+from certify.core.tables import quoted
 from certify.extensions import db
 
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -229,12 +230,39 @@ def add_knowledge_area(
     return area
 
 
+MAX_AREA_DEPTH = 6  # 知识点一级 … 六级, as real bank spreadsheets lay them out
+MAX_AREA_NAME_CHARS = 64
+
+
+def area_path_problem(path: str) -> str | None:
+    """Why a knowledge-area path cannot be created, or None: the same rules as adding the
+    areas one by one, so an import's dry run refuses what the real import would."""
+    parts = [p.strip() for p in (path or "").split(KnowledgeArea.PATH_SEPARATOR) if p.strip()]
+    if not parts:
+        return _("The knowledge area path is empty.")
+    if len(parts) > MAX_AREA_DEPTH:
+        return _(
+            "The knowledge area path has %(n)d levels; at most %(max)d (一级 … 六级).",
+            n=len(parts),
+            max=MAX_AREA_DEPTH,
+        )
+    for part in parts:
+        if len(re.sub(r"\s+", " ", part)) > MAX_AREA_NAME_CHARS:
+            return _(
+                "The knowledge area name “%(name)s” is longer than %(n)d characters.",
+                name=quoted(part),
+                n=MAX_AREA_NAME_CHARS,
+            )
+    return None
+
+
 def ensure_area_path(trade: Trade, path: str) -> KnowledgeArea:
     """The area at 'a/b/c', creating the missing nodes on the way."""
     parent: KnowledgeArea | None = None
     parts = [p.strip() for p in (path or "").split(KnowledgeArea.PATH_SEPARATOR) if p.strip()]
-    if not parts:
-        raise ValidationFailed([Problem("path", _("The knowledge area path is empty."))])
+    problem = area_path_problem(path)
+    if problem:
+        raise ValidationFailed([Problem("path", problem)])
     for part in parts:
         existing = _sibling(trade, parent, _clean_area_name(part))
         parent = existing or add_knowledge_area(trade, part, parent)

@@ -68,6 +68,16 @@ class ImportProblem:
         return f"{self.where()}: {self.message}"
 
 
+QUOTE_CHARS = 60
+
+
+def quoted(text: object) -> str:
+    """A user's text inside a message: at most QUOTE_CHARS characters of it, white space
+    folded, so a 10,000-character cell is not echoed whole."""
+    folded = " ".join(str(text).split())
+    return folded if len(folded) <= QUOTE_CHARS else folded[: QUOTE_CHARS - 1] + "…"
+
+
 class UnusableFile(Exception):
     """The file as a whole cannot be used (encoding, size, corrupt archive, no header …)."""
 

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from certify.banks.models import ExamBlueprint, Question
 from certify.extensions import db
 from tests.banks.conftest import ROWS, csv_bytes, xlsx_bytes
+from tests.conftest import in_fresh_context
 
 BROKEN = ["单选题", "没有答案", "甲", "乙", "", "", "", "入库作业/验收", "", "", ""]
 
@@ -15,11 +16,11 @@ def _count():
 def test_banks_import_prints_counts_and_saves(app, trade, tmp_path):
     path = tmp_path / "bank.xlsx"
     path.write_bytes(xlsx_bytes(ROWS))
-    result = app.test_cli_runner().invoke(
-        args=["banks", "import", str(path), "--trade", trade.code]
+    result = in_fresh_context(
+        app.test_cli_runner().invoke, args=["banks", "import", str(path), "--trade", trade.code]
     )
     assert result.exit_code == 0, result.output
-    assert "imported: 4\nduplicates: 0\nskipped: 0\ninvalid: 0" in result.output
+    assert "已导入：4 道\n重复：0 道\n跳过：0 道\n有问题：0 道" in result.output
     assert _count() == 4
 
 
@@ -27,23 +28,42 @@ def test_banks_import_with_problems_saves_nothing_and_exits_non_zero(app, trade,
     path = tmp_path / "bank.csv"
     path.write_bytes(csv_bytes([*ROWS, BROKEN], "gbk"))
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["banks", "import", str(path), "--trade", trade.code])
+    args = ["banks", "import", str(path), "--trade", trade.code]
+    result = in_fresh_context(runner.invoke, args=args)
     assert result.exit_code == 1
-    assert "invalid: 1" in result.output and "bank.csv, row 6, 答案" in result.output
+    assert "有问题：1 道" in result.output and "bank.csv, 第 6 行, 答案" in result.output
     assert _count() == 0
-    result = runner.invoke(
-        args=["banks", "import", str(path), "--trade", trade.code, "--valid-only"]
-    )
-    assert result.exit_code == 0 and "imported: 4" in result.output and _count() == 4
+    dry = in_fresh_context(runner.invoke, args=[*args, "--valid-only", "--dry-run"])
+    assert "将导入：4 道" in dry.output and _count() == 0
+    result = in_fresh_context(runner.invoke, args=[*args, "--valid-only"])
+    assert result.exit_code == 0 and "已导入：4 道" in result.output and _count() == 4
 
 
 def test_banks_import_dry_run(app, trade, tmp_path):
     path = tmp_path / "bank.csv"
     path.write_bytes(csv_bytes(ROWS))
-    result = app.test_cli_runner().invoke(
-        args=["banks", "import", str(path), "--trade", trade.code, "--dry-run"]
+    result = in_fresh_context(
+        app.test_cli_runner().invoke,
+        args=["banks", "import", str(path), "--trade", trade.code, "--dry-run"],
     )
-    assert result.exit_code == 0 and "dry run: nothing saved" in result.output and _count() == 0
+    assert result.exit_code == 0 and _count() == 0
+    assert "将导入：4 道" in result.output and "试运行：没有保存任何内容。" in result.output
+    assert all(not line.isascii() for line in result.output.splitlines() if line.strip())
+
+
+def test_a_dry_run_refuses_what_the_import_would_refuse(app, trade, tmp_path):
+    """A category name over 64 characters, or 7 levels deep, fails the dry run, not only the
+    real import; the message names the line and quotes at most 60 characters."""
+    path = tmp_path / "bank.gift"
+    long_name = "很长" * 5000
+    deep = "/".join("一二三四五六七")
+    gift = f"$CATEGORY: {long_name}\n\n题一{{=对 ~错}}\n\n$CATEGORY: {deep}\n\n题二{{T}}\n"
+    path.write_text(gift, encoding="utf-8")
+    args = ["banks", "import", str(path), "--trade", trade.code, "--create-areas", "--dry-run"]
+    result = in_fresh_context(app.test_cli_runner().invoke, args=args)
+    assert result.exit_code == 1, result.output
+    assert "64" in result.output and "六级" in result.output
+    assert long_name[:200] not in result.output and "将导入：0 道" in result.output
 
 
 def test_banks_import_refuses_a_broken_file_clearly(app, trade, tmp_path):
