@@ -16,6 +16,7 @@ import codecs
 import csv
 import enum
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -209,18 +210,112 @@ def _workbook_sheets(filename: str, data: bytes) -> Iterator[list[Iterator[Row]]
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on broken files
         raise UnusableFile(filename, _not_excel()) from exc
+    archive = zipfile.ZipFile(io.BytesIO(data))
     try:
-        yield [_sheet_rows(sheet) for sheet in workbook.worksheets]
+        yield [SheetRows(sheet, archive) for sheet in workbook.worksheets]
     except UnusableFile:
         raise
     except Exception as exc:  # the same, met while reading the rows
         raise UnusableFile(filename, _not_excel()) from exc
     finally:
         workbook.close()
+        archive.close()
 
 
-def _sheet_rows(sheet) -> Iterator[Row]:
-    # The size a file states (A1:Z1048576, say) is not believed: only the rows it holds.
-    sheet.reset_dimensions()
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield number, list(row)
+_MERGE_RE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_CELL_RE = re.compile(rb'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.DOTALL)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.decode():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+class SheetRows:
+    """A worksheet's numbered rows, and what openpyxl's fast reader does not tell: whether the
+    sheet is hidden, which cells lie inside merged ranges (only the first cell of a range has
+    a value), and which formulas were saved without their value (data_only reads None)."""
+
+    def __init__(self, sheet, archive: zipfile.ZipFile) -> None:
+        self.sheet = sheet
+        self.title: str = sheet.title
+        self.visible: bool = sheet.sheet_state == "visible"
+        self._archive = archive
+        self._scanned = False
+        self.merged: dict[tuple[int, int], str] = {}  # (row, column) → "A2:A5", not the first
+        self.uncached: set[tuple[int, int]] = set()
+        self._rows: Iterator[Row] | None = None
+
+    def __iter__(self) -> SheetRows:
+        return self
+
+    def __next__(self) -> Row:
+        """The rows once, as the sheet's iterator (readers take the header with next())."""
+        if self._rows is None:
+            self.scan()
+            self._rows = self._read()
+        return next(self._rows)
+
+    def _read(self) -> Iterator[Row]:
+        # The size a file states (A1:Z1048576, say) is not believed: only the rows it holds.
+        self.sheet.reset_dimensions()
+        for number, row in enumerate(self.sheet.iter_rows(values_only=True), start=1):
+            yield number, list(row)
+
+    def scan(self) -> None:
+        if self._scanned:
+            return
+        self._scanned = True
+        path = (getattr(self.sheet, "_worksheet_path", "") or "").lstrip("/")
+        try:
+            xml = self._archive.read(path)
+        except KeyError:
+            return
+        for first_col, first_row, last_col, last_row in _MERGE_RE.findall(xml):
+            top, left = int(first_row), _column_number(first_col)
+            bottom, right = int(last_row), _column_number(last_col)
+            if (bottom - top + 1) * (right - left + 1) > MAX_MERGED_CELLS:
+                continue
+            ref = f"{first_col.decode()}{top}:{last_col.decode()}{bottom}"
+            for r in range(top, bottom + 1):
+                for c in range(left, right + 1):
+                    if (r, c) != (top, left):
+                        self.merged[(r, c)] = ref
+        for col, row, body in _CELL_RE.findall(xml):
+            if body and b"<f" in body and not re.search(rb"<v>[^<]", body):
+                self.uncached.add((int(row), _column_number(col)))
+
+
+def chosen_sheet(filename: str, sheets: list, names: tuple[str, ...] = ()):
+    """The sheet a person means: the visible one named in `names` (e.g. 题库), else the first
+    visible one. A hidden sheet (lookup lists, instructions, last year's copy) is never read."""
+    visible = [s for s in sheets if getattr(s, "visible", True)]
+    if not visible:
+        raise UnusableFile(filename, _("Every worksheet of the file is hidden."))
+    for sheet in visible:
+        if getattr(sheet, "title", None) in names:
+            return sheet
+    return visible[0]
+
+
+def empty_cell_reason(sheet, row: int, column: int) -> str | None:
+    """Why a workbook cell reads empty when it may not be: inside merged cells, or a formula
+    saved without its value. None for a CSV or a cell that is simply empty."""
+    merged = getattr(sheet, "merged", {}).get((row, column))
+    if merged:
+        return _(
+            "This cell is inside the merged cells %(range)s, so it is empty: unmerge them "
+            "and fill the value into every row.",
+            range=merged,
+        )
+    if (row, column) in getattr(sheet, "uncached", ()):
+        return _(
+            "This cell holds a formula saved without its value: open the file in Excel or WPS "
+            "and save it again, or paste the values instead of the formulas."
+        )
+    return None
+
+
+MAX_MERGED_CELLS = 100_000  # a range larger than this is a formatting block, not data

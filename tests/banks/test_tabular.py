@@ -1,10 +1,11 @@
 import codecs
+import io
 
 import pytest
 
 from certify.banks.formats.tabular import parse_answer, parse_csv, parse_xlsx
 from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
-from certify.core.tables import UnusableFile
+from certify.core.tables import Unit, UnusableFile
 from tests.banks.conftest import ROWS, csv_bytes, xlsx_bytes
 
 
@@ -86,7 +87,7 @@ def test_header_aliases_and_level_columns(app):
 
 def test_bad_cells_are_reported_by_row_and_column(app):
     rows = [
-        ["问答题", "说说看", "", "", "", "", "", "入库作业/验收", "", "", ""],
+        ["选一个", "说说看", "", "", "", "", "", "入库作业/验收", "", "", ""],
         ["单选题", "甲还是乙？", "甲", "乙", "", "", "AB?", "入库作业/验收", "", "", ""],
         ["判断题", "对吗", "", "", "", "", "也许", "入库作业/验收", "", "", ""],
         ["单选题", "甲还是乙？", "甲", "乙", "", "", "A", "入库作业/验收", "很难", "", ""],
@@ -130,3 +131,84 @@ def test_xlsx_zip_bomb_is_refused_before_unpacking(app):
 def test_a_renamed_non_workbook_is_refused(app):
     with pytest.raises(UnusableFile, match="Excel"):
         parse_xlsx(b"PK\x03\x04 not really a zip", "fake.xlsx")
+
+
+def test_ungraded_types_are_skipped_with_their_row_not_refused(app):
+    rows = [
+        ["填空题", "五距是指____。", "", "", "", "", "顶距", "入库作业/验收", "", "", ""],
+        ["简答题", "说说验收的步骤。", "", "", "", "", "", "入库作业/验收", "", "", ""],
+        ["单选题", "甲还是乙？", "甲", "乙", "", "", "A", "入库作业/验收", "", "", ""],
+    ]
+    result = parse_csv(csv_bytes(rows), "mixed.csv")
+    assert result.problems == [] and len(result.questions) == 1
+    assert [(s.number, s.unit) for s in result.skipped] == [(2, Unit.ROW), (3, Unit.ROW)]
+    assert "填空题" in result.skipped[0].reason
+
+
+def test_true_false_keyed_by_the_letter_of_its_option_is_read_as_true_or_false(app):
+    rows = [
+        [
+            "判断题",
+            "消防通道要保持畅通。",
+            "正确",
+            "错误",
+            "",
+            "",
+            "A",
+            "入库作业/验收",
+            "",
+            "",
+            "",
+        ],
+        ["判断题", "货垛可以靠墙。", "对", "错", "", "", "B", "入库作业/验收", "", "", ""],
+        ["判断题", "没有选项的字母答案。", "", "", "", "", "A", "入库作业/验收", "", "", ""],
+    ]
+    result = parse_csv(csv_bytes(rows), "tf.csv")
+    assert [q.correct for q in result.questions] == [[TRUE_KEY], [FALSE_KEY]]
+    assert [(p.number, p.field) for p in result.problems] == [(4, "答案")]
+
+
+def _workbook(build) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    build(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+HEAD = ["题型", "题干", "选项A", "选项B", "答案", "知识点"]
+
+
+def test_a_hidden_sheet_is_never_read_and_the_sheet_named_tiku_is_preferred(app):
+    def build(book):
+        hidden = book.active
+        hidden.title = "旧题"
+        hidden.sheet_state = "hidden"
+        hidden.append(HEAD)
+        hidden.append(["单选题", "旧的题", "甲", "乙", "B", "入库作业/验收"])
+        notes = book.create_sheet("说明")
+        notes.append(["请在题库表中填写"])
+        bank = book.create_sheet("题库")
+        bank.append(HEAD)
+        bank.append(["单选题", "新的题", "甲", "乙", "A", "入库作业/验收"])
+
+    result = parse_xlsx(_workbook(build), "bank.xlsx")
+    assert [q.stem for q in result.questions] == ["新的题"]
+
+
+def test_merged_cells_and_formulas_without_values_get_their_own_message(app):
+    def build(book):
+        sheet = book.active
+        sheet.append(HEAD)
+        sheet.append(["单选题", "第一题", "甲", "乙", "A", "入库作业/验收"])
+        sheet.append(["", "第二题", "甲", "乙", "B", "入库作业/验收"])
+        sheet.merge_cells("A2:A3")
+        sheet.append(["单选题", "第三题", "甲", "乙", '=IF(1,"A","B")', "入库作业/验收"])
+
+    result = parse_xlsx(_workbook(build), "bank.xlsx")
+    assert [q.stem for q in result.questions] == ["第一题"]
+    by_row = {(p.number, p.field): p.message for p in result.problems}
+    assert "A2:A3" in by_row[(3, "题型")]
+    assert "formula" in by_row[(4, "答案")]

@@ -11,10 +11,25 @@ from collections.abc import Iterable, Iterator
 
 from flask_babel import gettext as _
 
-from certify.banks.formats.common import MAX_QUESTIONS, ParsedOption, ParsedQuestion, ParseResult
+from certify.banks.formats.common import (
+    MAX_QUESTIONS,
+    ParsedOption,
+    ParsedQuestion,
+    ParseResult,
+    SkippedItem,
+)
 from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
 from certify.core.spreadsheets import unquote_csv_cell
-from certify.core.tables import ImportProblem, Row, Unit, UnusableFile, clean_cell, read_table
+from certify.core.tables import (
+    ImportProblem,
+    Row,
+    Unit,
+    UnusableFile,
+    chosen_sheet,
+    clean_cell,
+    empty_cell_reason,
+    read_table,
+)
 
 COLUMNS = [
     "题型",
@@ -43,6 +58,37 @@ TYPE_WORDS = {
     QuestionType.MULTIPLE: ("多选", "多选题", "多项选择", "多项选择题", "multiple"),
     QuestionType.TRUE_FALSE: ("判断", "判断题", "是非题", "true_false", "truefalse"),
 }
+# Types real bank spreadsheets carry that Certify does not grade: skipped with their row (as
+# GIFT and Moodle XML skip them), not refused, so the rest of the file imports.
+UNGRADED_TYPES = (
+    "填空",
+    "填空题",
+    "简答",
+    "简答题",
+    "问答",
+    "问答题",
+    "论述",
+    "论述题",
+    "计算",
+    "计算题",
+    "案例",
+    "案例题",
+    "案例分析",
+    "案例分析题",
+    "名词解释",
+    "连线",
+    "连线题",
+    "排序",
+    "排序题",
+    "综合",
+    "综合题",
+    "操作",
+    "操作题",
+    "识图",
+    "识图题",
+    "作图",
+    "作图题",
+)
 TRUE_WORDS = ("正确", "对", "对的", "√", "✓", "✔", "T", "TRUE", "Y", "YES", "是")
 FALSE_WORDS = ("错误", "错", "不对", "不正确", "×", "✗", "✘", "X", "F", "FALSE", "N", "NO", "否")
 DIFFICULTY_WORDS = {
@@ -91,6 +137,27 @@ def parse_answer(text: str, q_type: QuestionType | None) -> list[str] | None:
     return sorted(set(letters))
 
 
+class SkipRow(Exception):
+    """A row of a kind Certify does not grade: left out with the reason, not refused."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _true_false_by_option(answer: str, cell) -> list[str] | None:
+    """判断题 keyed by letter, as many banks write it: 答案 A with 选项A 正确 and 选项B 错误."""
+    letter = (answer or "").strip().upper()
+    if not re.fullmatch(r"[A-H]", letter):
+        return None
+    option = re.sub(r"\s+", "", cell(f"选项{letter}")).upper()
+    if option in TRUE_WORDS:
+        return [TRUE_KEY]
+    if option in FALSE_WORDS:
+        return [FALSE_KEY]
+    return None
+
+
 def parse_type(text: str) -> QuestionType | None:
     value = (text or "").strip().lower()
     for q_type, words in TYPE_WORDS.items():
@@ -111,7 +178,9 @@ def parse_difficulty(text: str) -> int | str | None:
     return "bad"
 
 
-def rows_to_questions(rows: Iterable[Row], filename: str) -> ParseResult:
+def rows_to_questions(rows: Iterable[Row], filename: str, sheet=None) -> ParseResult:
+    """`sheet` (a workbook's SheetRows) explains cells that read empty: merged, or formulas
+    without a saved value."""
     result = ParseResult()
     iterator = iter(rows)
     header_row = None
@@ -141,7 +210,20 @@ def rows_to_questions(rows: Iterable[Row], filename: str) -> ParseResult:
             raise UnusableFile(
                 filename, _("The file has more than %(n)d questions; split it.", n=MAX_QUESTIONS)
             )
-        question, problems = _row_to_question(cells, columns, number, filename)
+        unreadable = [
+            ImportProblem(filename, number, Unit.ROW, name, reason)
+            for name, index in columns.items()
+            if not (cells[index] if index < len(cells) else "")
+            and (reason := empty_cell_reason(sheet, number, index + 1))
+        ]
+        if unreadable:
+            result.problems.extend(unreadable)
+            continue
+        try:
+            question, problems = _row_to_question(cells, columns, number, filename)
+        except SkipRow as skip:
+            result.skipped.append(SkippedItem(number, Unit.ROW, skip.reason))
+            continue
         result.problems.extend(problems)
         if question is not None:
             result.questions.append(question)
@@ -166,6 +248,13 @@ def _row_to_question(
     if problems:
         return None, problems
     q_type = parse_type(cell("题型"))
+    if q_type is None and cell("题型").strip() in UNGRADED_TYPES:
+        raise SkipRow(
+            _(
+                "%(type)s questions are not imported: Certify grades 单选题, 多选题 and 判断题.",
+                type=cell("题型").strip(),
+            )
+        )
     if q_type is None:
         return None, [problem("题型", _("Write 单选题, 多选题 or 判断题."))]
     options = []
@@ -174,6 +263,8 @@ def _row_to_question(
             ParsedOption(key, cell(f"选项{key}")) for key in OPTION_KEYS if cell(f"选项{key}")
         ]
     correct = parse_answer(cell("答案"), q_type)
+    if correct is None and q_type is QuestionType.TRUE_FALSE:
+        correct = _true_false_by_option(cell("答案"), cell)
     if correct is None:
         hint = (
             _("Write 正确 or 错误 (also 对/错, √/×, T/F).")
@@ -227,6 +318,10 @@ def _limited(rows: Iterator[Row], filename: str) -> Iterator[Row]:
 # --- xlsx ---------------------------------------------------------------------------
 
 
+SHEET_NAMES = ("题库", "试题", "理论题库")
+
+
 def parse_xlsx(data: bytes, filename: str) -> ParseResult:
     with read_table(filename, data, "xlsx") as sheets:
-        return rows_to_questions(_limited(sheets[0], filename), filename)
+        sheet = chosen_sheet(filename, sheets, SHEET_NAMES)
+        return rows_to_questions(_limited(iter(sheet), filename), filename, sheet)
