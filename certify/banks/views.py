@@ -169,17 +169,21 @@ def import_start(code: str):
             form.file.errors = [f"{exc.filename}: {exc.message}"]
             return render_template("banks/import.html", trade=trade, form=form), 422
         token = keep_upload(UPLOAD_KIND, data, {"filename": filename, "trade": trade.code})
-        confirm = ConfirmImportForm(
-            token=token,
-            default_area=form.default_area.data or "",
-            create_areas="y" if options.create_areas else "",
-            valid_only="y" if options.valid_only else "",
+        confirm, valid_only_confirm = (
+            ConfirmImportForm(
+                token=token,
+                default_area=form.default_area.data or "",
+                create_areas="y" if options.create_areas else "",
+                valid_only="y" if valid_only else "",
+            )
+            for valid_only in (options.valid_only, True)
         )
         return render_template(
             "banks/preview.html",
             trade=trade,
             report=report,
             confirm=confirm,
+            valid_only_confirm=valid_only_confirm,
             options=options,
             format_label=FORMAT_LABELS[report.format],
         )

@@ -610,3 +610,14 @@ def test_any_text_never_crashes(text):
 @given(GIFTISH)
 def test_giftish_text_never_crashes(text):
     _check(text)
+
+
+def test_a_question_whose_picture_is_dropped_is_imported_with_a_warning():
+    result = parse_gift(
+        '[html]<p>看图：<img src="@@PLUGINFILE@@/shelf.png"> 货架的类型是</p>{=层架 ~托盘架}\n\n'
+        "没有图的题{T}\n",
+        "题库.gift",
+    )
+    assert len(result.questions) == 2 and result.problems == []
+    [warning] = result.warnings
+    assert warning.number == 1 and "pictures" in warning.message

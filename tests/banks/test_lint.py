@@ -293,3 +293,25 @@ def test_the_preview_says_when_partial_credit_is_dropped(client, login, trade):
         client.post(f"/banks/{trade.code}/import", data=upload).get_data(as_text=True)
     )
     assert "不完全按原文" in text and "B" in text
+
+
+def test_a_file_with_problems_offers_to_import_only_the_correct_ones(client, login, trade):
+    import re
+
+    from certify.accounts.models import Role
+    from tests.factories import make_user
+
+    make_user(Role.ADMIN, username="boss")
+    login("boss")
+    broken = ["单选题", "没有答案的题（  ）。", "甲", "乙", "", "", "", AREA, "", "2"]
+    rows = [*_single(3, key_longest=False), broken]
+    upload = {"file": (io.BytesIO(_csv(rows)), "bank.csv")}
+    html = client.post(f"/banks/{trade.code}/import", data=upload).get_data(as_text=True)
+    assert "只导入正确的 3 道" in visible_text(html)
+    button = html.index("只导入正确的 3 道")
+    form = html[html.rindex("<form", 0, button) : button]
+    fields = dict(re.findall(r'name="([^"]+)" type="hidden" value="([^"]*)"', form))
+    assert fields.get("valid_only") == "y", form[-1500:]
+    done = client.post(f"/banks/{trade.code}/import/confirm", data=fields)
+    assert done.status_code == 302
+    assert db.session.scalar(db.select(db.func.count()).select_from(Question)) == 3

@@ -807,3 +807,20 @@ def test_well_formed_quizzes_always_parse(text):
     check(text.encode())
     handled = len(result.questions) + len(result.skipped) + len({p.number for p in result.problems})
     assert handled <= text.count("<question ")
+
+
+def test_a_question_whose_pictures_or_sound_are_dropped_says_so():
+    with_file = choice(
+        ("100", "数量"),
+        ("0", "颜色"),
+        extra='<file name="shelf.png" encoding="base64">iVBORw0KGgo=</file>',
+    )
+    audio = "&lt;audio src=&quot;@@PLUGINFILE@@/a.mp3&quot;&gt;"
+    with_audio = choice(("100", "先验收"), ("0", "先上架")).replace(
+        "<text>先验收</text>", f"<text>先验收 {audio}</text>"
+    )
+    plain = choice(("100", "数量"), ("0", "颜色"))
+    result = parse_moodle_xml(quiz(with_file, with_audio, plain), FILENAME)
+    assert len(result.questions) == 3 and result.problems == []
+    assert [w.number for w in result.warnings] == [3, 4]
+    assert all("pictures" in w.message for w in result.warnings)

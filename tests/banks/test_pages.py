@@ -44,12 +44,14 @@ def test_trainer_uploads_sees_a_preview_then_confirms(client, login, trade):
     assert again.headers["Location"].endswith("/import") and len(_questions()) == 4
 
 
-def test_preview_lists_problems_by_row_and_cannot_be_confirmed(client, login, trade):
+def test_preview_lists_problems_by_row_and_offers_only_the_correct_ones(client, login, trade):
     _as_trainer(login, trade)
     rows = [*ROWS, ["单选题", "没有答案", "甲", "乙", "", "", "", "入库作业/验收", "", "", ""]]
     page = _upload(client, trade.code, csv_bytes(rows, "gbk"), "gbk.csv").get_data(as_text=True)
     assert "第 6 行" in page and "答案" in page
-    assert 'name="token"' not in page
+    # the whole file cannot be confirmed; the correct questions alone can, without re-uploading
+    assert "导入 4 道题" not in page and "只导入正确的 4 道" in page
+    assert re.findall(r'name="valid_only" type="hidden" value="([^"]*)"', page) == ["y"]
     page = _upload(client, trade.code, csv_bytes(rows, "gbk"), "gbk.csv", valid_only="y").get_data(
         as_text=True
     )

@@ -62,6 +62,22 @@ class ParseResult:
     warnings: list[ImportProblem] = field(default_factory=list)
 
 
+# Pictures, sound and video in a question: Certify keeps text only, so each question that
+# had any is imported with a warning that says so.
+MEDIA_RE = re.compile(
+    r"<\s*(?:img|audio|video|object|embed|source)\b|@@PLUGINFILE@@|"
+    r"\.(?:png|jpe?g|gif|bmp|svg|webp|mp3|wav|m4a|ogg|mp4|avi|mov|wmv)\b",
+    re.IGNORECASE,
+)
+
+
+def media_dropped_warning() -> str:
+    return _(
+        "The question's pictures, sound or video are not imported, only its text: check that "
+        "it still reads right without them, or describe the picture in words."
+    )
+
+
 FULL_MARKS = 100.0
 
 

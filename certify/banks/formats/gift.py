@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from certify.banks.formats.common import (
     MAX_QUESTIONS,
+    MEDIA_RE,
     NO_RIGHT_ANSWER,
     ParsedOption,
     ParsedQuestion,
@@ -26,6 +27,7 @@ from certify.banks.formats.common import (
     choice_key,
     dropped_credit_warning,
     html_to_text,
+    media_dropped_warning,
 )
 from certify.banks.types import FALSE_KEY, OPTION_KEYS, TRUE_KEY, QuestionType
 from certify.core.tables import ImportProblem, Unit, UnusableFile
@@ -211,7 +213,10 @@ class _Reader:
                     n=MAX_QUESTIONS,
                 ),
             )
+        before = len(self.result.questions)
         self.question(block)
+        if len(self.result.questions) > before and MEDIA_RE.search(block.text):
+            self.warn(block.number, F_STEM, media_dropped_warning())
 
     def category(self, number: int, line: str) -> None:
         self.area = None

@@ -28,6 +28,7 @@ from certify.core.tables import ImportProblem, Unit, UnusableFile
 
 from .common import (
     MAX_OPTIONS,
+    MEDIA_RE,
     NO_RIGHT_ANSWER,
     ParsedOption,
     ParsedQuestion,
@@ -36,6 +37,7 @@ from .common import (
     choice_key,
     dropped_credit_warning,
     html_to_text,
+    media_dropped_warning,
 )
 
 __all__ = ["parse_moodle_xml"]
@@ -215,6 +217,12 @@ class _Reader:
             question = self.read_question(element, line, qtype)
             if question is not None:
                 self.result.questions.append(question)
+                if _has_media(element):
+                    self.result.warnings.append(
+                        ImportProblem(
+                            self.filename, line, Unit.LINE, "questiontext", media_dropped_warning()
+                        )
+                    )
         else:
             self.result.skipped.append(
                 SkippedItem(
@@ -463,8 +471,16 @@ def _formatted(element: Any, default_format: str) -> _Text:
         text = raw.strip()
     else:
         text = html_to_text(raw)
-    had_image = _child(element, "file") is not None or "<img" in raw.lower()
+    had_image = _child(element, "file") is not None or bool(MEDIA_RE.search(raw))
     return _Text(text, had_image)
+
+
+def _has_media(element: Any) -> bool:
+    """Any picture, sound or video in the question: attached <file>s or media in its HTML."""
+    return any(
+        node.tag == "file" or (node.tag == "text" and MEDIA_RE.search(node.text or ""))
+        for node in element.iter()
+    )
 
 
 def _difficulty(element: Any) -> int | None:
