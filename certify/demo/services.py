@@ -11,7 +11,8 @@ from certify.accounts.models import User
 from certify.accounts.services import UserData, create_user
 from certify.banks.blueprints import load_blueprint_json
 from certify.banks.importer import import_bank
-from certify.banks.models import ExamBlueprint, Question
+from certify.banks.models import ExamBlueprint, ExamPoint, Question
+from certify.banks.points import load_exam_points
 from certify.catalog.models import Trade
 from certify.catalog.services import TradeData, create_trade, ensure_area_path
 from certify.certificates.services import issue_pending_certificates
@@ -19,6 +20,7 @@ from certify.certificates.signing import init_keys
 from certify.cohorts.models import Cohort, Enrolment
 from certify.cohorts.services import CohortData, create_cohort
 from certify.core import clock
+from certify.core.errors import Problem, ValidationFailed
 from certify.demo import data
 from certify.exams.models import Attempt, ExamSession
 from certify.exams.services import save_answer, schedule_session, start_attempt, submit_attempt
@@ -172,6 +174,21 @@ def _sit_past_exam(
     return session, attempt
 
 
+def _load_points(trade: Trade, report: dict[str, list[str]]) -> None:
+    """The trade's 鉴定要素细目表 beside its bank, for a trade that has none yet: the bank's
+    鉴定点代码 refer to it."""
+    table = data.BANKS_DIR / f"{trade.code}.points.csv"
+    has_points = db.session.scalar(
+        sa.select(sa.func.count()).select_from(ExamPoint).where(ExamPoint.trade_id == trade.id)
+    )
+    if has_points or not table.exists():
+        return
+    loaded = load_exam_points(trade, table.name, table.read_bytes())
+    if loaded.problems:
+        raise ValidationFailed([Problem(p.where(), p.message) for p in loaded.problems])
+    report["created"].append(f"{loaded.points} exam points for {trade.code}")
+
+
 def _load_banks(report: dict[str, list[str]]) -> None:
     """The shipped banks and blueprints, for a trade whose bank is still empty."""
     for spec in data.TRADES:
@@ -181,6 +198,7 @@ def _load_banks(report: dict[str, list[str]]) -> None:
         has_questions = db.session.scalar(
             sa.select(sa.func.count()).select_from(Question).where(Question.trade_id == trade.id)
         )
+        _load_points(trade, report)
         bank = data.BANKS_DIR / f"{trade.code}.csv"
         if not has_questions and bank.exists():
             result = import_bank(trade, bank.name, bank.read_bytes())
