@@ -166,6 +166,14 @@ class _Answer:
     offset: int  # in the block's text
 
 
+@dataclass
+class _ReadOption:
+    option: ParsedOption
+    weight: float  # Moodle's grade in percent
+    feedback: str
+    ok: bool  # False when a problem was said
+
+
 def _answers(text: str, base: int) -> Iterator[_Answer]:
     """The answers of a block, each starting at an = or ~; the text before them first."""
     marker, start = "", 0
@@ -280,71 +288,17 @@ class _Reader:
         self.area = "/".join(levels)
 
     def question(self, block: _Block) -> None:
+        """A question block: its title, its one answer block, then what kind it is."""
         text, number = block.text, block.number
-        start = len(text) - len(text.lstrip())
-        title = ""
-        if text.startswith("::", start):
-            end = text.find("::", start + 2)
-            if end < 0:
-                self.problem(
-                    number,
-                    F_TITLE,
-                    _("The title opened with :: is never closed with ::. Write \\: for a colon."),
-                )
-                return
-            title = _render(text[start + 2 : end], "plain")
-            start = end + 2
-
-        opening = text.find("{", start)
-        closing = text.find("}", start)
-        if opening < 0 or 0 <= closing < opening:
-            if closing >= 0:
-                self.stray_brace(block, closing)
-            else:
-                self.skip(number, _("Description (text without an answer block): not a question."))
+        titled = self.title(block)
+        if titled is None:
             return
-        if closing < 0:
-            self.problem(
-                number,
-                F_ANSWER,
-                _(
-                    "The answer block opened with { on line %(line)d is never closed with }. "
-                    "Add the }, or write \\{ for a literal brace.",
-                    line=block.line_at(opening),
-                ),
-            )
+        title, start = titled
+        braces = self.answer_block(block, start)
+        if braces is None:
             return
-        nested = text.find("{", opening + 1, closing)
-        if nested >= 0:
-            self.problem(
-                number,
-                F_ANSWER,
-                _(
-                    "The answer block opened with { on line %(line)d is not closed with } "
-                    "before the next { on line %(next)d. Write \\{ for a literal brace.",
-                    line=block.line_at(opening),
-                    next=block.line_at(nested),
-                ),
-            )
-            return
+        opening, closing = braces
         after = text[closing + 1 :]
-        second = after.find("{")
-        if second >= 0:
-            self.problem(
-                number,
-                F_ANSWER,
-                _(
-                    "A second answer block starts on line %(line)d. A question has one { }; "
-                    "put a blank line between questions.",
-                    line=block.line_at(closing + 1 + second),
-                ),
-            )
-            return
-        stray = after.find("}")
-        if stray >= 0:
-            self.stray_brace(block, closing + 1 + stray)
-            return
-
         fmt, before = _take_marker(text[start:opening], "moodle")
         stem_raw = before + _BLANK + after if after.strip() else before
         stem = _render(stem_raw, fmt)
@@ -356,14 +310,12 @@ class _Reader:
             general = _render(answers[separator + 4 :], fmt)
             answers = answers[:separator]
         core = answers.strip()
-        base = opening + 1
-
         if not core:
             self.skip(number, _("Essay question: Certify does not grade free-text answers."))
         elif core.startswith("#"):
             self.skip(number, _("Numerical question: Certify does not grade number answers."))
         elif "~" in answers:
-            self.choice(block, stem, title, answers, base, fmt, general)
+            self.choice(block, stem, title, answers, opening + 1, fmt, general)
         elif "=" in answers and "->" in answers:
             self.skip(number, _("Matching question: Certify does not grade matching."))
         elif core.partition("#")[0].strip().upper() in _TRUE | _FALSE:
@@ -379,6 +331,77 @@ class _Reader:
                     "with = (right) or ~ (wrong), or {T} / {F} for true or false."
                 ),
             )
+
+    def title(self, block: _Block) -> tuple[str, int] | None:
+        """The ::title:: if any, and where the question text starts; None if it never closes."""
+        text = block.text
+        start = len(text) - len(text.lstrip())
+        if not text.startswith("::", start):
+            return "", start
+        end = text.find("::", start + 2)
+        if end < 0:
+            self.problem(
+                block.number,
+                F_TITLE,
+                _("The title opened with :: is never closed with ::. Write \\: for a colon."),
+            )
+            return None
+        return _render(text[start + 2 : end], "plain"), end + 2
+
+    def answer_block(self, block: _Block, start: int) -> tuple[int, int] | None:
+        """Where the one { } of the question opens and closes; None (with the problem or the
+        skip said) when there is none, it never closes, or there is more than one."""
+        text, number = block.text, block.number
+        opening = text.find("{", start)
+        closing = text.find("}", start)
+        if opening < 0 or 0 <= closing < opening:
+            if closing >= 0:
+                self.stray_brace(block, closing)
+            else:
+                self.skip(number, _("Description (text without an answer block): not a question."))
+            return None
+        if closing < 0:
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "The answer block opened with { on line %(line)d is never closed with }. "
+                    "Add the }, or write \\{ for a literal brace.",
+                    line=block.line_at(opening),
+                ),
+            )
+            return None
+        nested = text.find("{", opening + 1, closing)
+        if nested >= 0:
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "The answer block opened with { on line %(line)d is not closed with } "
+                    "before the next { on line %(next)d. Write \\{ for a literal brace.",
+                    line=block.line_at(opening),
+                    next=block.line_at(nested),
+                ),
+            )
+            return None
+        after = text[closing + 1 :]
+        second = after.find("{")
+        if second >= 0:
+            self.problem(
+                number,
+                F_ANSWER,
+                _(
+                    "A second answer block starts on line %(line)d. A question has one { }; "
+                    "put a blank line between questions.",
+                    line=block.line_at(closing + 1 + second),
+                ),
+            )
+            return None
+        stray = after.find("}")
+        if stray >= 0:
+            self.stray_brace(block, closing + 1 + stray)
+            return None
+        return opening, closing
 
     def stray_brace(self, block: _Block, offset: int) -> None:
         self.problem(
@@ -400,6 +423,7 @@ class _Reader:
         fmt: str,
         general: str,
     ) -> None:
+        """A choice question: its options read one by one, then the key by Moodle's grades."""
         number = block.number
         ok = True
         options: list[ParsedOption] = []
@@ -407,19 +431,7 @@ class _Reader:
         feedback: dict[str, str] = {}
         for answer in _answers(answers, base):
             if not answer.marker:
-                if answer.body.strip():
-                    ok = False
-                    self.problem(
-                        number,
-                        F_OPTION,
-                        _(
-                            "There is text before the first answer on line %(line)d. Every "
-                            "answer starts with = (right) or ~ (wrong).",
-                            line=block.line_at(
-                                answer.offset + len(answer.body) - len(answer.body.lstrip())
-                            ),
-                        ),
-                    )
+                ok = self.text_before_answers(block, answer) and ok
                 continue
             if len(options) == len(OPTION_KEYS):
                 self.problem(
@@ -431,42 +443,11 @@ class _Reader:
                     ),
                 )
                 return
-            key = OPTION_KEYS[len(options)]
-            line = block.line_at(answer.offset)
-            body = answer.body
-            weight = 100.0 if answer.marker == "=" else 0.0
-            match = _WEIGHT_RE.match(body)
-            if match:
-                weight = float(match.group(1))
-                body = body[match.end() :]
-                if not -100 <= weight <= 100:
-                    ok = False
-                    self.problem(
-                        number,
-                        F_ANSWER,
-                        _(
-                            "The weight %(weight)s on line %(line)d is not between -100 and 100.",
-                            weight=f"%{match.group(1)}%",
-                            line=line,
-                        ),
-                    )
-            option_fmt, body = _take_marker(body, fmt)
-            option_raw, _hash, feedback_raw = body.partition("#")
-            option_text = _render(option_raw, option_fmt)
-            if not option_text:
-                ok = False
-                self.problem(
-                    number,
-                    F_OPTION,
-                    _(
-                        "Answer %(key)s on line %(line)d has no text.",
-                        key=key,
-                        line=line,
-                    ),
-                )
-            options.append(ParsedOption(key, option_text))
-            feedback[key] = _render(feedback_raw, option_fmt)
-            grades.append((key, weight))
+            read = self.option(block, answer, OPTION_KEYS[len(options)], fmt)
+            ok = read.ok and ok
+            options.append(read.option)
+            feedback[read.option.key] = read.feedback
+            grades.append((read.option.key, read.weight))
         decision = choice_key(grades, single=None)
         if decision.problem is not None and ok:
             ok = False
@@ -490,7 +471,6 @@ class _Reader:
         if decision.dropped:
             self.warn(number, F_ANSWER, dropped_credit_warning(decision.dropped))
         correct = list(decision.correct)
-        explanation = general or feedback[correct[0]]
         self.result.questions.append(
             ParsedQuestion(
                 number=number,
@@ -499,9 +479,58 @@ class _Reader:
                 options=options,
                 correct=correct,
                 area_path=self.area,
-                explanation=explanation,
+                explanation=general or feedback[correct[0]],
                 title=title,
             )
+        )
+
+    def text_before_answers(self, block: _Block, answer: _Answer) -> bool:
+        """Text ahead of the first = or ~ is a problem; blank space is not."""
+        if not answer.body.strip():
+            return True
+        self.problem(
+            block.number,
+            F_OPTION,
+            _(
+                "There is text before the first answer on line %(line)d. Every "
+                "answer starts with = (right) or ~ (wrong).",
+                line=block.line_at(answer.offset + len(answer.body) - len(answer.body.lstrip())),
+            ),
+        )
+        return False
+
+    def option(self, block: _Block, answer: _Answer, key: str, fmt: str) -> _ReadOption:
+        """One = or ~ answer: its weight (= is 100, ~ is 0, %n% says), text and feedback."""
+        number, line, body = block.number, block.line_at(answer.offset), answer.body
+        ok = True
+        weight = 100.0 if answer.marker == "=" else 0.0
+        match = _WEIGHT_RE.match(body)
+        if match:
+            weight = float(match.group(1))
+            body = body[match.end() :]
+            if not -100 <= weight <= 100:
+                ok = False
+                self.problem(
+                    number,
+                    F_ANSWER,
+                    _(
+                        "The weight %(weight)s on line %(line)d is not between -100 and 100.",
+                        weight=f"%{match.group(1)}%",
+                        line=line,
+                    ),
+                )
+        option_fmt, body = _take_marker(body, fmt)
+        option_raw, _hash, feedback_raw = body.partition("#")
+        option_text = _render(option_raw, option_fmt)
+        if not option_text:
+            ok = False
+            self.problem(
+                number,
+                F_OPTION,
+                _("Answer %(key)s on line %(line)d has no text.", key=key, line=line),
+            )
+        return _ReadOption(
+            ParsedOption(key, option_text), weight, _render(feedback_raw, option_fmt), ok
         )
 
     def true_false(
