@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -15,9 +16,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from certify.banks.models import DIFFICULTY_LABELS
+from certify.banks.formats.tabular import parse_answer
+from certify.banks.models import DIFFICULTY_LABELS, QuestionVersion
+from certify.banks.services import QuestionEdit
 from certify.banks.types import OPTION_KEYS, QuestionType
 from certify.catalog.models import Trade, level_label
+from certify.core.errors import Problem, ValidationFailed
 
 
 def area_choices(trade: Trade, blank: str | None = None) -> list[SelectChoice]:
@@ -85,6 +89,61 @@ class QuestionForm(FlaskForm):
         description=_l("The point of the 细目表 this question examines, e.g. 03-02-01."),
     )
     submit = SubmitField(_l("Save"))
+
+    # The service names problems by the import template's columns; the page by its fields.
+    _FIELD_OF_COLUMN = {
+        "题干": "stem",
+        "答案": "answer",
+        "知识点": "area",
+        "解析": "explanation",
+        "出处": "source",
+        "鉴定点代码": "point_code",
+        "难度": "difficulty",
+        **{f"选项{key}": f"option_{key}" for key in OPTION_KEYS},
+    }
+
+    def fill_from(self, version: QuestionVersion) -> None:
+        """The question as it stands, for a form that has not been posted yet."""
+        if self.is_submitted():
+            return
+        self.type.data = version.type.value
+        self.stem.data = version.stem
+        self.answer.data = version.answer_text
+        self.area.data = str(version.area_id)
+        self.difficulty.data = str(version.difficulty)
+        self.explanation.data = version.explanation
+        self.source.data = version.source
+        self.point_code.data = version.point_code
+        for option in version.options:
+            getattr(self, f"option_{option['key']}").data = option["text"]
+
+    def to_edit(self) -> QuestionEdit:
+        """What was posted, as the edit the service checks; an answer that cannot be read is
+        refused here, on its field."""
+        q_type = QuestionType(self.type.data)
+        correct = parse_answer(self.answer.data, q_type)
+        if correct is None:
+            raise ValidationFailed(
+                [Problem("answer", _("Write the letters of the right options, e.g. A or ACD."))]
+            )
+        return QuestionEdit(
+            type=q_type,
+            stem=self.stem.data,
+            options=[(k, getattr(self, f"option_{k}").data or "") for k in OPTION_KEYS],
+            correct=correct,
+            area_id=int(self.area.data),
+            difficulty=int(self.difficulty.data),
+            explanation=self.explanation.data or "",
+            source=self.source.data or "",
+            point_code=self.point_code.data or "",
+        )
+
+    @classmethod
+    def on_fields(cls, exc: ValidationFailed) -> ValidationFailed:
+        """The service's problems moved onto the form's fields."""
+        return ValidationFailed(
+            [Problem(cls._FIELD_OF_COLUMN.get(p.field, p.field), p.message) for p in exc.problems]
+        )
 
 
 for _key in OPTION_KEYS:

@@ -11,7 +11,6 @@ from certify.accounts.models import Role
 from certify.banks import blueprints as bp_services
 from certify.banks import services
 from certify.banks.export import EXPORT_FORMATS, export_bank, template_xlsx
-from certify.banks.formats.tabular import parse_answer
 from certify.banks.forms import (
     ConfirmImportForm,
     ImportForm,
@@ -28,7 +27,14 @@ from certify.catalog.services import get_trade, list_trades
 from certify.core.auth import role_required
 from certify.core.downloads import send_private
 from certify.core.errors import DomainError, Problem, ValidationFailed
-from certify.core.forms import ConfirmForm, flash_refusal, page_number, safe_next, show_problems
+from certify.core.forms import (
+    ConfirmForm,
+    accept_form,
+    flash_refusal,
+    page_number,
+    safe_next,
+    show_problems,
+)
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.core.tables import UnusableFile
 from certify.core.transactions import discard_changes
@@ -239,61 +245,12 @@ def import_confirm(code: str):
 def question_edit(code: str, question_id: int):
     trade = _trade(code)
     question = services.get_question(trade, question_id)
-    current = question.current
     form = QuestionForm()
     form.area.choices = area_choices(trade)
-    if not form.is_submitted():
-        form.type.data = current.type.value
-        form.stem.data = current.stem
-        form.answer.data = current.answer_text
-        form.area.data = str(current.area_id)
-        form.difficulty.data = str(current.difficulty)
-        form.explanation.data = current.explanation
-        form.source.data = current.source
-        form.point_code.data = current.point_code
-        for option in current.options:
-            getattr(form, f"option_{option['key']}").data = option["text"]
-    if form.validate_on_submit():
-        q_type = QuestionType(form.type.data)
-        correct = parse_answer(form.answer.data, q_type)
-        try:
-            if correct is None:
-                raise ValidationFailed(
-                    [Problem("answer", _("Write the letters of the right options, e.g. A or ACD."))]
-                )
-            services.edit_question(
-                question,
-                services.QuestionEdit(
-                    type=q_type,
-                    stem=form.stem.data,
-                    options=[(k, getattr(form, f"option_{k}").data or "") for k in OPTION_KEYS],
-                    correct=correct,
-                    area_id=int(form.area.data),
-                    difficulty=int(form.difficulty.data),
-                    explanation=form.explanation.data or "",
-                    source=form.source.data or "",
-                    point_code=form.point_code.data or "",
-                ),
-                actor=current_user,
-            )
-        except ValidationFailed as exc:
-            discard_changes()
-            for problem in exc.problems:
-                field = {
-                    "题干": "stem",
-                    "答案": "answer",
-                    "知识点": "area",
-                    "解析": "explanation",
-                    "出处": "source",
-                    "鉴定点代码": "point_code",
-                    "难度": "difficulty",
-                }.get(problem.field, problem.field)
-                if field.startswith("选项") and len(field) == 3:
-                    field = f"option_{field[2]}"
-                show_problems(form, ValidationFailed([Problem(field, problem.message)]))
-        else:
-            flash(_("Question %(id)d is saved.", id=question.id), "success")
-            return redirect(url_for("banks.bank", code=code))
+    form.fill_from(question.current)
+    if accept_form(form, lambda: _edit_question(question, form)):
+        flash(_("Question %(id)d is saved.", id=question.id), "success")
+        return redirect(url_for("banks.bank", code=code))
     return render_template(
         "banks/question_form.html",
         trade=trade,
@@ -302,6 +259,13 @@ def question_edit(code: str, question_id: int):
         option_keys=OPTION_KEYS,
         action_form=ConfirmForm(),
     )
+
+
+def _edit_question(question, form: QuestionForm) -> None:
+    try:
+        services.edit_question(question, form.to_edit(), actor=current_user)
+    except ValidationFailed as exc:
+        raise QuestionForm.on_fields(exc) from exc
 
 
 @bp.post(
