@@ -16,7 +16,7 @@ from certify.audit.services import record_event
 from certify.cohorts.models import Enrolment
 from certify.config import DEFAULT_PUBLICITY_GRACE_DAYS
 from certify.core import clock
-from certify.core.errors import Conflict, Forbidden, Problem, ValidationFailed
+from certify.core.errors import Conflict, DomainError, Forbidden, Problem, ValidationFailed
 from certify.core.idcard import normalise_id_number
 from certify.core.tables import ImportProblem, Unit, UnusableFile, read_table
 from certify.core.workdays import add_working_days
@@ -86,6 +86,43 @@ def record_practical_score(
         after={"session": session.id, "worker": worker.id, "score": float(value)},
     )
     return row
+
+
+@dataclass
+class ScoresEntered:
+    """What one posting of the scoring page did: the scores saved, or every refusal by name."""
+
+    saved: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def record_practical_scores(
+    session: ExamSession, examiner: User, typed: list[tuple[User, str]]
+) -> ScoresEntered:
+    """The examiner's boxes, each worker's typed score (blank: not scored yet); all or none —
+    the caller discards the writes when there are problems."""
+    entered = ScoresEntered()
+    for worker, raw in typed:
+        if not raw.strip():
+            continue
+        try:
+            record_practical_score(session, worker, examiner, raw.strip())
+            entered.saved += 1
+        except (DomainError, ArithmeticError, ValueError) as exc:
+            message = getattr(exc, "message", None) or _("A score is 0 to 100.")
+            entered.problems.append(f"{worker.name}: {message}")
+    return entered
+
+
+def practical_scores_by_worker(session: ExamSession) -> dict[int, list[PracticalScore]]:
+    """Each worker's practical scores in the session, one per examiner."""
+    by_worker: dict[int, list[PracticalScore]] = {}
+    rows = db.session.scalars(
+        sa.select(PracticalScore).where(PracticalScore.session_id == session.id)
+    )
+    for row in rows:
+        by_worker.setdefault(row.user_id, []).append(row)
+    return by_worker
 
 
 def _check_not_final(session: ExamSession, worker: User) -> None:

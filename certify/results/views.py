@@ -21,7 +21,7 @@ from certify.exams.services import overseen_session
 from certify.extensions import db
 from certify.results import reports, services
 from certify.results.forms import ObjectionForm, PublishForm, ScoreUploadForm
-from certify.results.models import PracticalScore, Result, ResultStatus
+from certify.results.models import Result, ResultStatus
 
 bp = Blueprint("results", __name__)
 
@@ -43,24 +43,9 @@ def practical(session_id: int):
         and current_user.role is Role.EXAMINER
         and "upload-file" not in request.files
     ):
-        saved, problems = 0, []
-        for worker in workers:
-            raw = (request.form.get(f"score-{worker.id}") or "").strip()
-            if not raw:
-                continue
-            try:
-                services.record_practical_score(exam, worker, current_user, raw)
-                saved += 1
-            except (DomainError, ArithmeticError, ValueError) as exc:
-                problems.append(
-                    f"{worker.name}: {getattr(exc, 'message', _('A score is 0 to 100.'))}"
-                )
-        if problems:
-            discard_changes()
-            for problem in problems:
-                flash(problem, "error")
-        else:
-            flash(_("%(n)d scores saved.", n=saved), "success")
+        typed = [(w, request.form.get(f"score-{w.id}") or "") for w in workers]
+        entered = services.record_practical_scores(exam, current_user, typed)
+        _flash_scores(entered.saved, entered.problems)
         return redirect(url_for("results.practical", session_id=session_id))
     if upload.validate_on_submit():
         try:
@@ -68,25 +53,27 @@ def practical(session_id: int):
                 exam, upload.file.data.filename, upload.file.data.read()
             )
         except UnusableFile as exc:
-            discard_changes()
-            flash(f"{exc.filename}: {exc.message}", "error")
+            _flash_scores(0, [f"{exc.filename}: {exc.message}"])
         else:
-            if report.problems:
-                discard_changes()
-                for problem in report.problems:
-                    flash(str(problem), "error")
-            else:
-                flash(_("%(n)d scores saved.", n=report.saved), "success")
+            _flash_scores(report.saved, [str(p) for p in report.problems])
         return redirect(url_for("results.practical", session_id=session_id))
-    scores = db.session.scalars(
-        sa.select(PracticalScore).where(PracticalScore.session_id == exam.id)
-    ).all()
-    by_worker: dict[int, list[PracticalScore]] = {}
-    for row in scores:
-        by_worker.setdefault(row.user_id, []).append(row)
     return render_template(
-        "results/practical.html", exam=exam, workers=workers, by_worker=by_worker, upload=upload
+        "results/practical.html",
+        exam=exam,
+        workers=workers,
+        by_worker=services.practical_scores_by_worker(exam),
+        upload=upload,
     )
+
+
+def _flash_scores(saved: int, problems: list[str]) -> None:
+    """Every problem, and then nothing saved; or how many scores were saved."""
+    if problems:
+        discard_changes()
+        for problem in problems:
+            flash(problem, "error")
+    else:
+        flash(_("%(n)d scores saved.", n=saved), "success")
 
 
 @bp.route("/exams/sessions/<int:session_id>/results", methods=["GET", "POST"])
