@@ -94,31 +94,11 @@ def schedule_session(
     departure_limit: int | None = None,
     actor=None,
 ) -> ExamSession:
-    problems = []
-    if blueprint is None:
-        blueprint = db.session.scalar(
-            sa.select(ExamBlueprint)
-            .where(
-                ExamBlueprint.trade_id == cohort.trade_id,
-                ExamBlueprint.level.is_(None)
-                if cohort.level is None
-                else ExamBlueprint.level == cohort.level,
-            )
-            .order_by(ExamBlueprint.id)
-        )
-    if blueprint is None:
-        problems.append(Problem("blueprint", _("This trade and level have no blueprint yet.")))
-    elif blueprint.trade_id != cohort.trade_id or blueprint.level != cohort.level:
-        problems.append(Problem("blueprint", _("The blueprint is for another trade or level.")))
-    if closes_at <= opens_at:
-        problems.append(Problem("closes_at", _("The session must close after it opens.")))
+    blueprint = blueprint or _default_blueprint(cohort)
     duration = duration_minutes or (blueprint.duration_minutes if blueprint else 0)
-    if not 1 <= duration <= 600:
-        problems.append(Problem("duration_minutes", _("The duration is 1 to 600 minutes.")))
-    if access_code and not ACCESS_CODE.match(access_code):
-        problems.append(Problem("access_code", _("An access code is 6 to 12 letters or digits.")))
-    if departure_limit is not None and not 1 <= departure_limit <= 50:
-        problems.append(Problem("departure_limit", _("The limit is 1 to 50 departures, or none.")))
+    problems = _schedule_problems(
+        cohort, blueprint, opens_at, closes_at, duration, access_code, departure_limit
+    )
     if problems:
         raise ValidationFailed(problems)
     session = ExamSession(
@@ -145,6 +125,45 @@ def schedule_session(
         },
     )
     return session
+
+
+def _default_blueprint(cohort: Cohort) -> ExamBlueprint | None:
+    """The first blueprint of the class's trade and level."""
+    return db.session.scalar(
+        sa.select(ExamBlueprint)
+        .where(
+            ExamBlueprint.trade_id == cohort.trade_id,
+            ExamBlueprint.level.is_(None)
+            if cohort.level is None
+            else ExamBlueprint.level == cohort.level,
+        )
+        .order_by(ExamBlueprint.id)
+    )
+
+
+def _schedule_problems(
+    cohort: Cohort,
+    blueprint: ExamBlueprint | None,
+    opens_at: datetime,
+    closes_at: datetime,
+    duration: int,
+    access_code: str | None,
+    departure_limit: int | None,
+) -> list[Problem]:
+    problems = []
+    if blueprint is None:
+        problems.append(Problem("blueprint", _("This trade and level have no blueprint yet.")))
+    elif blueprint.trade_id != cohort.trade_id or blueprint.level != cohort.level:
+        problems.append(Problem("blueprint", _("The blueprint is for another trade or level.")))
+    if closes_at <= opens_at:
+        problems.append(Problem("closes_at", _("The session must close after it opens.")))
+    if not 1 <= duration <= 600:
+        problems.append(Problem("duration_minutes", _("The duration is 1 to 600 minutes.")))
+    if access_code and not ACCESS_CODE.match(access_code):
+        problems.append(Problem("access_code", _("An access code is 6 to 12 letters or digits.")))
+    if departure_limit is not None and not 1 <= departure_limit <= 50:
+        problems.append(Problem("departure_limit", _("The limit is 1 to 50 departures, or none.")))
+    return problems
 
 
 def set_override(
