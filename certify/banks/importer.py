@@ -169,6 +169,22 @@ def _place(unit: Unit):
     return lambda n: _("line %(n)d", n=n)
 
 
+def _missing_area_problem(trade: Trade, path: str, options: ImportOptions) -> str | None:
+    """Why a question cannot go into a 知识点 the tree lacks, if it cannot: none given, a path
+    the tree cannot hold, or missing areas are not to be created."""
+    if not path:
+        return _("No knowledge area. Fill in 知识点 (e.g. 入库作业/验收) or pick a default.")
+    unusable = area_path_problem(path)
+    if unusable or options.create_areas:
+        return unusable
+    return _(
+        "The knowledge area “%(path)s” is not in the tree of %(trade)s. "
+        "Correct it, add the area first, or choose to create missing areas.",
+        path=quoted(path),
+        trade=trade.name,
+    )
+
+
 def check_import(
     trade: Trade, filename: str, data: bytes, options: ImportOptions | None = None
 ) -> ImportReport:
@@ -193,37 +209,12 @@ def check_import(
             for fld, msg in question_problems(question)
         ]
         path = question.area_path or options.default_area
-        if not path:
-            problems.append(
-                ImportProblem(
-                    filename,
-                    question.number,
-                    unit,
-                    "知识点",
-                    _("No knowledge area. Fill in 知识点 (e.g. 入库作业/验收) or pick a default."),
-                )
-            )
-        elif find_area_by_path(trade, path) is None:
-            unusable = area_path_problem(path)
-            if unusable:
-                problems.append(ImportProblem(filename, question.number, unit, "知识点", unusable))
-            elif options.create_areas:
-                new_areas.add(path)
-            else:
-                problems.append(
-                    ImportProblem(
-                        filename,
-                        question.number,
-                        unit,
-                        "知识点",
-                        _(
-                            "The knowledge area “%(path)s” is not in the tree of %(trade)s. "
-                            "Correct it, add the area first, or choose to create missing areas.",
-                            path=quoted(path),
-                            trade=trade.name,
-                        ),
-                    )
-                )
+        known = bool(path) and find_area_by_path(trade, path) is not None
+        area_problem = None if known else _missing_area_problem(trade, path, options)
+        if area_problem:
+            problems.append(ImportProblem(filename, question.number, unit, "知识点", area_problem))
+        elif not known:
+            new_areas.add(path)
         if problems:
             report.problems.extend(problems)
             continue
