@@ -17,7 +17,7 @@ from certify.cohorts.models import Cohort, CohortSession, EligibilityRule, Enrol
 from certify.cohorts.roster import RosterRow, read_roster
 from certify.cohorts.slips import SlipData
 from certify.core import clock
-from certify.core.errors import Forbidden, Problem, ValidationFailed
+from certify.core.errors import Forbidden, NotFound, Problem, ValidationFailed
 from certify.core.lookups import get_or_not_found
 from certify.core.masking import mask_id_number
 from certify.core.tables import ImportProblem, Unit
@@ -113,6 +113,14 @@ def add_session(
     )
     cohort.sessions.append(session)
     return session
+
+
+def remove_session(cohort: Cohort, session_id: int) -> None:
+    """Take a training session off the class's schedule."""
+    session = next((s for s in cohort.sessions if s.id == session_id), None)
+    if session is None:
+        raise NotFound(_("No such session on this class's schedule."), code="session_not_found")
+    cohort.sessions.remove(session)
 
 
 def get_cohort(cohort_id: int) -> Cohort:

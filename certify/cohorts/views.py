@@ -31,7 +31,7 @@ from certify.cohorts.forms import (
     RuleForm,
     SessionForm,
 )
-from certify.cohorts.models import CohortSession, EligibilityRule
+from certify.cohorts.models import EligibilityRule
 from certify.cohorts.slips import render_login_slips
 from certify.core import clock
 from certify.core.auth import role_required
@@ -212,11 +212,7 @@ def add_session(cohort_id: int):
 @bp.post("/<int:cohort_id>/sessions/<int:session_id>/delete")
 @role_required(*MANAGERS)
 def delete_session(cohort_id: int, session_id: int):
-    cohort = _cohort(cohort_id)
-    session = db.session.get(CohortSession, session_id)
-    if session is None or session.cohort_id != cohort.id:
-        abort(404)
-    cohort.sessions.remove(session)
+    services.remove_session(_cohort(cohort_id), session_id)
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id) + "#schedule")
 
 

@@ -67,6 +67,13 @@ def test_stages_and_schedule(client, login, cohort):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "结束时间要晚于开始时间" in bad
+    session = cohort.sessions[0]
+    elsewhere = client.post(f"/cohorts/{cohort.id}/sessions/{session.id + 1}/delete")
+    assert elsewhere.status_code == 404
+    removed = client.post(f"/cohorts/{cohort.id}/sessions/{session.id}/delete")
+    assert removed.status_code == 302
+    db.session.expire_all()
+    assert cohort.sessions == []
 
 
 def test_materials_are_checked_by_content_and_shown_to_the_class(client, login, cohort, worker):
