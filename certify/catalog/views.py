@@ -9,8 +9,14 @@ from certify.catalog.forms import AreasForm, RenameAreaForm, TradeForm
 from certify.catalog.models import CertificateType, KnowledgeArea
 from certify.core.auth import role_required
 from certify.core.errors import DomainError, NotFound, ValidationFailed
-from certify.core.forms import ConfirmForm, accept_form, flash_outcome, flash_refusal, show_problems
-from certify.core.transactions import discard_changes
+from certify.core.forms import (
+    ConfirmForm,
+    accept_form,
+    flash_outcome,
+    flash_posted_form,
+    flash_refusal,
+    show_problems,
+)
 from certify.extensions import db
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -113,20 +119,12 @@ def trade_delete(code: str):
 def area_add(code: str):
     trade = services.get_trade(code)
     form = AreasForm()
-    if form.validate_on_submit():
-        try:
-            for path in _area_paths(form.paths.data):
-                services.ensure_area_path(trade, path)
-        except ValidationFailed as exc:
-            discard_changes()
-            for problem in exc.problems:
-                flash(problem.message, "error")
-        else:
-            flash(_("The knowledge areas are saved."), "success")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+
+    def save() -> None:
+        for path in _area_paths(form.paths.data):
+            services.ensure_area_path(trade, path)
+
+    flash_posted_form(form, save, _("The knowledge areas are saved."))
     return redirect(url_for("catalog.trade_detail", code=code))
 
 
@@ -142,15 +140,9 @@ def _area(area_id: int) -> KnowledgeArea:
 def area_rename(area_id: int):
     area = _area(area_id)
     form = RenameAreaForm()
-    if form.validate_on_submit():
-        try:
-            services.rename_knowledge_area(area, form.name.data)
-        except ValidationFailed as exc:
-            discard_changes()
-            for problem in exc.problems:
-                flash(problem.message, "error")
-        else:
-            flash(_("Renamed."), "success")
+    flash_posted_form(
+        form, lambda: services.rename_knowledge_area(area, form.name.data), _("Renamed.")
+    )
     return redirect(url_for("catalog.trade_detail", code=area.trade.code))
 
 

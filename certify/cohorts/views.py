@@ -37,10 +37,15 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.downloads import XLSX, send_private
 from certify.core.errors import DomainError, ValidationFailed
-from certify.core.forms import ConfirmForm, accept_form, flash_outcome, show_problems
+from certify.core.forms import (
+    ConfirmForm,
+    accept_form,
+    flash_outcome,
+    flash_posted_form,
+    show_problems,
+)
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.core.tables import UnusableFile
-from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.training import services as training
@@ -191,21 +196,13 @@ def advance(cohort_id: int):
 def add_session(cohort_id: int):
     cohort = _cohort(cohort_id)
     form = SessionForm()
-    if form.validate_on_submit():
+
+    def save() -> None:
         starts = datetime.combine(form.day.data, form.start.data, tzinfo=clock.LOCAL_TZ)
         ends = datetime.combine(form.day.data, form.end.data, tzinfo=clock.LOCAL_TZ)
-        try:
-            services.add_session(cohort, starts, ends, form.place.data, form.topic.data)
-        except ValidationFailed as exc:
-            discard_changes()
-            for problem in exc.problems:
-                flash(problem.message, "error")
-        else:
-            flash(_("The session is on the schedule."), "success")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+        services.add_session(cohort, starts, ends, form.place.data, form.topic.data)
+
+    flash_posted_form(form, save, _("The session is on the schedule."))
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id) + "#schedule")
 
 

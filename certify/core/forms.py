@@ -66,6 +66,25 @@ def accept_form(form: FlaskForm, save: Callable[[], T]) -> Accepted[T] | None:
         return None
 
 
+def flash_posted_form(form: FlaskForm, save: Callable[[], object], said: str) -> bool:
+    """A small form posted from a page that the view then redirects back to: the next page
+    says `said`, or each problem of the form or of the service, with nothing of it saved."""
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return False
+    try:
+        save()
+    except ValidationFailed as exc:
+        discard_changes()
+        for problem in exc.problems:
+            flash(problem.message, "error")
+        return False
+    flash(said, "success")
+    return True
+
+
 def flash_outcome(act: Callable[[], T], said: Callable[[T], str]) -> bool:
     """A one-button action: the next page says what it did (`said` of what the service gave
     back), or why it was refused, with nothing of the refusal saved. True when it was done."""
