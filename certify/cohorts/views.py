@@ -46,6 +46,7 @@ from certify.core.forms import (
 )
 from certify.core.storage import discard_upload, fetch_upload, keep_upload
 from certify.core.tables import UnusableFile
+from certify.core.transactions import discard_changes
 from certify.exams.models import ExamSession
 from certify.extensions import db
 from certify.training import services as training
@@ -251,7 +252,7 @@ def roster_confirm(cohort_id: int):
     data, meta = stored
     report = services.enrol_roster(cohort, meta["filename"], data, actor=current_user)
     if not report.saved:
-        db.session.rollback()
+        discard_changes()
         return render_template(
             "cohorts/roster_preview.html", cohort=cohort, report=report, confirm=None
         )
