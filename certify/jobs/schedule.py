@@ -15,8 +15,10 @@ from redis import Redis
 from rq.cron import CronScheduler
 
 from certify.exams.services import expire_overdue
+from certify.extensions import db
 from certify.jobs.queue import QUEUE_NAME
 from certify.jobs.services import job_app, reconcile_lost_jobs
+from certify.training.services import expire_overdue_mocks
 
 EXPIRE_EVERY_SECONDS = 60
 # A minute's run that no worker took within two minutes is dropped: the next one does its work.
@@ -25,9 +27,13 @@ EXPIRE_TIMEOUT_SECONDS = 5 * 60
 
 
 def expire_overdue_job() -> int:
-    """RQ entry point: finalise attempts past their deadline; returns how many."""
+    """RQ entry point: finalise attempts past their deadline, and grade the mock exams left
+    past theirs; returns how many exam attempts."""
     with job_app().app_context():
-        return expire_overdue()
+        finalised = expire_overdue()
+        expire_overdue_mocks()
+        db.session.commit()
+        return finalised
 
 
 def reconcile_lost_jobs_job() -> int:

@@ -14,6 +14,7 @@ from certify.core import clock
 from certify.core.db_types import UTCDateTime, text_enum
 from certify.core.errors import Conflict
 from certify.extensions import db
+from certify.training.review import reviewed
 
 
 class MaterialKind(enum.StrEnum):
@@ -72,6 +73,9 @@ class WrongBookEntry(db.Model):
     last_missed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     mastered: Mapped[bool] = mapped_column(default=False)
     mastered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # FSRS: when the question is due again, and the card the schedule keeps (training/review.py)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    card: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     question: Mapped[Question] = relationship()
 
@@ -80,6 +84,11 @@ class WrongBookEntry(db.Model):
         self.last_missed_at = at
         self.mastered = False  # missing it again means it is not mastered
         self.mastered_at = None
+        self.card, self.due_at = reviewed(self.card, remembered=False, at=at)
+
+    def record_recall(self, at: datetime) -> None:
+        """Answered right in practice: it comes back later than last time."""
+        self.card, self.due_at = reviewed(self.card, remembered=True, at=at)
 
     def mark_mastered(self, at: datetime) -> None:
         self.mastered = True

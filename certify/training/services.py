@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import random
 import re
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -38,6 +40,7 @@ from certify.training.models import (
     PracticeAnswer,
     WrongBookEntry,
 )
+from certify.training.review import end_of_today
 
 MOCK_GRACE = timedelta(seconds=30)  # a submit in flight when time runs out still counts
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
@@ -108,7 +111,32 @@ def wrong_question_ids(user: User, trade: Trade) -> list[int]:
                 Question.status == QuestionStatus.ACTIVE,
                 Question.exam_only.is_(False),
             )
-            .order_by(WrongBookEntry.miss_count.desc(), WrongBookEntry.question_id)
+            .order_by(
+                WrongBookEntry.due_at.is_(None),
+                WrongBookEntry.due_at,
+                WrongBookEntry.miss_count.desc(),
+                WrongBookEntry.question_id,
+            )
+        )
+    )
+
+
+def due_question_ids(user: User, trade: Trade) -> list[int]:
+    """今天要复习: the wrong-answer book's questions due by the end of the worker's day,
+    the longest overdue first."""
+    return list(
+        db.session.scalars(
+            sa.select(WrongBookEntry.question_id)
+            .join(Question, Question.id == WrongBookEntry.question_id)
+            .where(
+                WrongBookEntry.user_id == user.id,
+                WrongBookEntry.mastered.is_(False),
+                WrongBookEntry.due_at <= end_of_today(),
+                Question.trade_id == trade.id,
+                Question.status == QuestionStatus.ACTIVE,
+                Question.exam_only.is_(False),
+            )
+            .order_by(WrongBookEntry.due_at, WrongBookEntry.question_id)
         )
     )
 
@@ -129,7 +157,8 @@ class Feedback:
 
 
 def answer_practice(user: User, question: Question, chosen: list[str]) -> Feedback:
-    """Check one practice answer at once; a miss goes into the wrong-answer book."""
+    """Check one practice answer at once. A miss goes into the wrong-answer book, due again
+    tomorrow; a question of the book answered right comes back later (training/review.py)."""
     version = question.current
     valid = {o["key"] for o in version.display_options}
     chosen = sorted({c for c in chosen if c in valid})
@@ -148,12 +177,14 @@ def answer_practice(user: User, question: Question, chosen: list[str]) -> Feedba
             answered_at=now,
         )
     )
+    entry = db.session.get(WrongBookEntry, (user.id, question.id))
     if not right:
-        entry = db.session.get(WrongBookEntry, (user.id, question.id))
         if entry is None:
             entry = WrongBookEntry(user_id=user.id, question_id=question.id, miss_count=0)
             db.session.add(entry)
         entry.record_miss(now)
+    elif entry is not None and not entry.mastered:
+        entry.record_recall(now)
     return Feedback(right, chosen, version.correct, version.explanation)
 
 
@@ -180,6 +211,29 @@ def mark_mastered(user: User, question_id: int) -> None:
     entry.mark_mastered(clock.now())
 
 
+READY_MIN_TRIED = 10  # fewer tried questions say nothing yet
+READY_GOOD_PCT = 80
+READY_NEARLY_PCT = 60
+
+
+class Readiness(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    FEW_TRIED = "few_tried"
+    PRACTISE_MORE = "practise_more"
+    NEARLY = "nearly"
+    GOOD = "good"
+
+    @property
+    def label(self) -> str:
+        return {
+            Readiness.NOT_STARTED: _("Not started yet"),
+            Readiness.FEW_TRIED: _("Too few tried to tell: do some more"),
+            Readiness.PRACTISE_MORE: _("Needs more practice"),
+            Readiness.NEARLY: _("Nearly there: practise a little more"),
+            Readiness.GOOD: _("You know this part well"),
+        }[self]
+
+
 @dataclass
 class AreaProgress:
     area: KnowledgeArea
@@ -194,6 +248,20 @@ class AreaProgress:
     @property
     def right_pct(self) -> int:
         return round(100 * self.right / self.tried) if self.tried else 0
+
+    @property
+    def readiness(self) -> Readiness:
+        """How ready the worker is in this part, said plainly: enough tried, and how much of
+        it right the last time."""
+        if not self.tried:
+            return Readiness.NOT_STARTED
+        if self.tried < min(READY_MIN_TRIED, self.total):
+            return Readiness.FEW_TRIED
+        if self.right_pct >= READY_GOOD_PCT:
+            return Readiness.GOOD
+        if self.right_pct >= READY_NEARLY_PCT:
+            return Readiness.NEARLY
+        return Readiness.PRACTISE_MORE
 
 
 def progress(user: User, trade: Trade) -> list[AreaProgress]:
@@ -413,21 +481,27 @@ def get_mock(user: User, attempt_id: int) -> MockAttempt:
     return attempt
 
 
-def submit_mock(attempt: MockAttempt, answers: dict[int, list[str]]) -> MockAttempt:
-    """Grade once. Answers sent after the deadline (plus a short grace) are not counted:
-    the paper is graded with what was saved in time."""
-    if attempt.finished:
-        return attempt
-    now = clock.now()
-    if now > attempt.deadline + MOCK_GRACE:
-        answers = {int(k): v for k, v in (attempt.answers or {}).items()}
+@dataclass(frozen=True)
+class MockGrade:
+    """A mock paper graded: the answers that count, the score and each area's share."""
+
+    answers: dict[str, list[str]]
+    score_hundredths: int
+    by_area: list[dict[str, Any]]
+
+    @property
+    def score(self) -> float:
+        return self.score_hundredths / 100
+
+
+def grade_mock(attempt: MockAttempt, answers: dict[int, list[str]]) -> MockGrade:
+    """What the paper scores with these answers; changes nothing."""
     clean: dict[str, list[str]] = {}
     for item in attempt.items:
         keys = {o["key"] for o in item.version.display_options}
         chosen = sorted(set(answers.get(item.position, [])) & keys)
         if chosen:
             clean[str(item.position)] = chosen
-    attempt.answers = clean
     score = Fraction(0)
     areas: dict[int, list[Fraction]] = defaultdict(lambda: [Fraction(0), Fraction(0)])
     roots = {}
@@ -440,8 +514,7 @@ def submit_mock(attempt: MockAttempt, answers: dict[int, list[str]]) -> MockAtte
         roots[root.id] = root
         areas[root.id][0] += earned * points
         areas[root.id][1] += points
-    attempt.score_hundredths = round(score * 100)
-    attempt.by_area = [
+    by_area = [
         {
             "area": roots[i].name,
             "score": float(got),
@@ -450,14 +523,69 @@ def submit_mock(attempt: MockAttempt, answers: dict[int, list[str]]) -> MockAtte
         }
         for i, (got, full) in areas.items()
     ]
+    return MockGrade(clean, round(score * 100), by_area)
+
+
+def _saved_answers(attempt: MockAttempt) -> dict[int, list[str]]:
+    return {int(k): v for k, v in (attempt.answers or {}).items()}
+
+
+def submit_mock(attempt: MockAttempt, answers: dict[int, list[str]]) -> MockAttempt:
+    """Grade once. Answers sent after the deadline (plus a short grace) are not counted:
+    the paper is graded with what was saved in time."""
+    if attempt.finished:
+        return attempt
+    now = clock.now()
+    if now > attempt.deadline + MOCK_GRACE:
+        answers = _saved_answers(attempt)
+    graded = grade_mock(attempt, answers)
+    attempt.answers = graded.answers
+    attempt.score_hundredths = graded.score_hundredths
+    attempt.by_area = graded.by_area
     attempt.submitted_at = now
     return attempt
 
 
+def mock_overdue(attempt: MockAttempt) -> bool:
+    """Its time and grace are over but it was never handed in: it reads as handed in."""
+    return not attempt.finished and clock.now() > attempt.deadline + MOCK_GRACE
+
+
+def mock_outcome(attempt: MockAttempt) -> MockGrade | None:
+    """The grade a result page shows: as handed in, or for an abandoned paper past its time
+    what its saved answers score (the schedule records it; a page never writes). None while
+    the paper is still open."""
+    if attempt.finished:
+        return MockGrade(
+            dict(attempt.answers or {}), attempt.score_hundredths or 0, list(attempt.by_area)
+        )
+    if mock_overdue(attempt):
+        return grade_mock(attempt, _saved_answers(attempt))
+    return None
+
+
 def expire_mock_if_due(attempt: MockAttempt) -> None:
     """An abandoned mock exam is graded with what it has once its time is over."""
-    if not attempt.finished and clock.now() > attempt.deadline + MOCK_GRACE:
+    if mock_overdue(attempt):
         submit_mock(attempt, {})
+
+
+def expire_overdue_mocks() -> int:
+    """The schedule's minute: every abandoned mock past its time is graded and recorded."""
+    limit = clock.now() - MOCK_GRACE
+    overdue = db.session.scalars(
+        sa.select(MockAttempt).where(
+            MockAttempt.submitted_at.is_(None), MockAttempt.deadline < limit
+        )
+    ).all()
+    for attempt in overdue:
+        submit_mock(attempt, {})
+    return len(overdue)
+
+
+def unanswered_positions(attempt: MockAttempt, answers: dict[int, list[str]]) -> list[int]:
+    """The paper's questions left without an answer, by their number on the paper."""
+    return [item.position for item in attempt.items if not answers.get(item.position)]
 
 
 def save_mock_answers(attempt: MockAttempt, answers: dict[int, list[str]]) -> None:

@@ -20,9 +20,10 @@ from certify.exams.services import exam_locks
 from certify.extensions import db
 from certify.training import services
 from certify.training.models import Material, MaterialKind, MockAttempt
+from certify.training.review import end_of_today
 
 bp = Blueprint("training", __name__, url_prefix="/learn")
-MODES = ("order", "random", "wrong")
+MODES = ("order", "random", "wrong", "due")
 
 
 def _requested_trade_id() -> int | None:
@@ -72,6 +73,7 @@ def index():
             "trade": t,
             "progress": services.progress(current_user, t),
             "wrong": len(services.wrong_question_ids(current_user, t)),
+            "due": len(services.due_question_ids(current_user, t)),
             "mocks": services.mock_history(current_user, t)[:3],
             "lock": locks.get(t.id),
         }
@@ -89,6 +91,8 @@ def _area_arg(trade):
 def _ids(trade, mode: str, area):
     if mode == "wrong":
         return services.wrong_question_ids(current_user, trade)
+    if mode == "due":
+        return services.due_question_ids(current_user, trade)
     ids = services.practice_question_ids(trade, area)
     if mode == "random":
         ids = services.shuffled(ids, current_user, request.args.get("round", "1"))
@@ -160,6 +164,8 @@ def wrong_book(code: str):
         trade=trade,
         entries=entries,
         show_all=show_all,
+        due=len(services.due_question_ids(current_user, trade)),
+        today_ends=end_of_today(),
         action_form=ConfirmForm(),
     )
 
@@ -241,18 +247,12 @@ def _answers_from_form() -> dict[int, list[str]]:
 @role_required()
 def mock(attempt_id: int):
     attempt = services.get_mock(current_user, attempt_id)
-    services.expire_mock_if_due(attempt)
-    if attempt.finished:
+    if attempt.finished or services.mock_overdue(attempt):
+        if request.method == "POST":
+            services.expire_mock_if_due(attempt)
         return redirect(url_for("training.mock_result", attempt_id=attempt.id))
     if request.method == "POST":
-        answers = _answers_from_form()
-        if request.form.get("action") == "save":
-            with contextlib.suppress(DomainError):  # past its time: the next page grades it
-                services.save_mock_answers(attempt, answers)
-            flash(_("Your answers are saved. You can go on later."), "success")
-            return redirect(url_for("training.mock", attempt_id=attempt.id))
-        services.submit_mock(attempt, answers)
-        return redirect(url_for("training.mock_result", attempt_id=attempt.id))
+        return _post_mock(attempt)
     remaining = max(0, int((attempt.deadline - clock.now()).total_seconds()))
     return render_template(
         "training/mock.html",
@@ -262,13 +262,41 @@ def mock(attempt_id: int):
     )
 
 
+def _post_mock(attempt: MockAttempt):
+    """Save and go on later; or hand in — asking first, on a page of its own, when questions
+    are left unanswered (the worker then goes back, or hands in what was saved)."""
+    answers = _answers_from_form()
+    if request.form.get("saved") == "1":
+        answers = {int(k): v for k, v in (attempt.answers or {}).items()}
+    if request.form.get("action") == "save":
+        with contextlib.suppress(DomainError):  # past its time: the next page grades it
+            services.save_mock_answers(attempt, answers)
+        flash(_("Your answers are saved. You can go on later."), "success")
+        return redirect(url_for("training.mock", attempt_id=attempt.id))
+    missing = services.unanswered_positions(attempt, answers)
+    if missing and request.form.get("confirmed") != "1":
+        services.save_mock_answers(attempt, answers)
+        return render_template(
+            "training/mock_confirm.html",
+            attempt=attempt,
+            missing=missing,
+            total=len(attempt.items),
+            action_form=ConfirmForm(),
+        )
+    services.submit_mock(attempt, answers)
+    return redirect(url_for("training.mock_result", attempt_id=attempt.id))
+
+
 @bp.get("/mock/<int:attempt_id>/result")
 @role_required()
 def mock_result(attempt_id: int):
     attempt = services.get_mock(current_user, attempt_id)
-    services.expire_mock_if_due(attempt)
-    if not attempt.finished:
+    outcome = services.mock_outcome(attempt)
+    if outcome is None:
         return redirect(url_for("training.mock", attempt_id=attempt.id))
     return render_template(
-        "training/mock_result.html", attempt=attempt, paper=services.paper_view(attempt)
+        "training/mock_result.html",
+        attempt=attempt,
+        outcome=outcome,
+        paper=services.paper_view(attempt),
     )

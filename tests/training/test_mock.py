@@ -127,3 +127,45 @@ def test_grading_registry_covers_every_type(mode):
     from certify.exams.grading import GRADERS
 
     assert {t for t, m in GRADERS if m == mode} == set(QuestionType)
+
+
+def test_handing_in_with_questions_unanswered_asks_first(client, login, worker, trade):
+    from tests.pages import visible_text
+
+    login(worker.username, "my-own-pass-1")
+    blueprint = list_blueprints(trade)[0]
+    attempt_url = client.post(f"/learn/{trade.code}/mock/{blueprint.id}/start").headers["Location"]
+    attempt = db.session.scalar(sa.select(MockAttempt))
+    half = {f"q{i.position}": i.version.correct for i in attempt.items[:45]}
+    asked = client.post(attempt_url, data={**half, "action": "submit"})
+    text = visible_text(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and "共 90 题，还有 45 题没答。" in text
+    assert f"没答的是第 {attempt.items[45].position}、" in text
+    db.session.expire_all()
+    assert not attempt.finished and len(attempt.answers) == 45  # saved, not handed in
+    back = client.get(attempt_url).get_data(as_text=True)
+    assert back.count("checked") >= 45
+    done = client.post(attempt_url, data={"action": "submit", "confirmed": "1", "saved": "1"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/result")
+    db.session.expire_all()
+    assert attempt.finished
+    assert attempt.score == sum(i.points_hundredths for i in attempt.items[:45]) / 100
+
+
+def test_an_abandoned_mock_reads_as_graded_and_the_schedule_records_it(
+    client, login, worker, trade, frozen_clock
+):
+    login(worker.username, "my-own-pass-1")
+    attempt = services.start_mock(worker, list_blueprints(trade)[0])
+    services.save_mock_answers(attempt, _all_right(attempt))
+    db.session.commit()
+    frozen_clock.advance(hours=2)
+    assert client.get(f"/learn/mock/{attempt.id}").status_code == 302
+    result = client.get(f"/learn/mock/{attempt.id}/result").get_data(as_text=True)
+    assert "100 分" in result
+    db.session.expire_all()
+    assert not attempt.finished  # a page never writes
+    assert services.expire_overdue_mocks() == 1
+    db.session.commit()
+    assert attempt.finished and attempt.score == 100
+    assert services.expire_overdue_mocks() == 0

@@ -8,6 +8,29 @@ document.addEventListener("submit", function (event) {
   }
 });
 
+// Mock exam hand-in: say how many questions are unanswered and ask first. Without this
+// script the server asks on a page of its own.
+(function () {
+  var form = document.getElementById("mock-form");
+  if (!form) { return; }
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || button.value !== "submit") { return; }
+    var open = 0;
+    form.querySelectorAll("fieldset.question").forEach(function (question) {
+      if (!question.querySelector("input:checked")) { open += 1; }
+    });
+    var message = open
+      ? form.getAttribute("data-unanswered").replace("{n}", String(open))
+      : form.getAttribute("data-all-answered");
+    if (window.confirm(message)) {
+      form.elements.confirmed.value = "1";
+    } else {
+      event.preventDefault();
+    }
+  });
+})();
+
 // Mock exam clock: shows minutes and seconds left; hands the paper in when time is up.
 // The server keeps the real deadline; this only displays it.
 (function () {
@@ -25,6 +48,7 @@ document.addEventListener("submit", function (event) {
       var action = document.createElement("input");
       action.type = "hidden"; action.name = "action"; action.value = "submit";
       form.appendChild(action);
+      form.elements.confirmed.value = "1";  // time is up: hand in without asking
       form.submit();
       return;
     }
