@@ -30,6 +30,7 @@ from certify.banks.formats.common import ParsedQuestion
 from certify.banks.models import ExamPoint, Question, QuestionStatus, QuestionVersion
 from certify.banks.types import FALSE_KEY, TRUE_KEY, QuestionType
 from certify.catalog.models import KnowledgeArea, Trade
+from certify.core.tables import quoted
 from certify.extensions import db
 
 BLOCKING, WARNING = "blocking", "warning"
@@ -454,6 +455,30 @@ def _points(trade: Trade, questions, findings: list[Finding], figures) -> None:
         )
     if not points:
         return
+    elsewhere = [
+        q
+        for q in questions
+        if q.point_code in points
+        and q.area_path
+        and not _path_within(q.area_path, points[q.point_code].area.path)
+    ]
+    figures["point_elsewhere"] = len(elsewhere)
+    for q in elsewhere:
+        findings.append(
+            Finding(
+                "point_elsewhere",
+                WARNING,
+                _(
+                    "鉴定点 %(code)s belongs to “%(point_area)s”, and the question to "
+                    "“%(area)s”: correct the code or the 知识点.",
+                    code=q.point_code,
+                    point_area=points[q.point_code].area.path,
+                    area=quoted(q.area_path),
+                ),
+                q.ref,
+                q.question_id,
+            )
+        )
     per_point = Counter(q.point_code for q in questions if q.point_code in points)
     thin = [p for code, p in sorted(points.items()) if per_point[code] < 2]
     figures["points_under_2"] = len(thin)
@@ -473,11 +498,12 @@ def _points(trade: Trade, questions, findings: list[Finding], figures) -> None:
         )
 
 
+def _path_within(path: str, ancestor: str) -> bool:
+    return path == ancestor or path.startswith(ancestor + KnowledgeArea.PATH_SEPARATOR)
+
+
 def _in_area(q: LintQuestion, area: KnowledgeArea | None) -> bool:
-    if area is None:
-        return True
-    path = q.area_path or ""
-    return path == area.path or path.startswith(area.path + KnowledgeArea.PATH_SEPARATOR)
+    return area is None or _path_within(q.area_path or "", area.path)
 
 
 def _pools(trade: Trade, questions, findings: list[Finding], figures) -> None:
