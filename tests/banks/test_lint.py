@@ -12,6 +12,8 @@ from certify.banks.importer import import_bank
 from certify.banks.lint import BLOCKING, lint_bank
 from certify.banks.models import ExamPoint, Question
 from certify.banks.points import load_exam_points
+from certify.catalog.models import CertificateType
+from certify.demo.data import BANKS_DIR, ELECTROPLATER_AREAS, WAREHOUSE_KEEPER_AREAS
 from certify.extensions import db
 from tests.conftest import in_fresh_context
 from tests.factories import make_trade
@@ -208,6 +210,47 @@ def test_the_points_table_loads_and_the_lint_counts_questions_per_point(trade):
     result = lint_bank(trade)
     assert result.figures["unknown_point"] == 4 and result.figures["points_under_2"] == 2
     assert "01-01-09" in next(f.message for f in result.findings if f.check == "unknown_point")
+
+
+def test_a_question_on_a_point_of_another_area_is_named(trade):
+    from certify.catalog.services import ensure_area_path
+
+    ensure_area_path(trade, "入库作业/入库准备")
+    elsewhere = POINTS + "入库作业,入库准备,01-02-01,货位的准备,X\n"
+    assert load_exam_points(trade, "points.csv", elsewhere.encode()).saved
+    _bank(trade, _single(3, key_longest=False, point="01-02-01"))
+    result = lint_bank(trade)
+    assert result.figures["point_elsewhere"] == 3
+    message = next(f.message for f in result.findings if f.check == "point_elsewhere")
+    assert "01-02-01" in message and "入库作业/入库准备" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "areas", "certificate_type"),
+    [
+        ("warehouse-keeper", WAREHOUSE_KEEPER_AREAS, CertificateType.LEVEL),
+        ("electroplater", ELECTROPLATER_AREAS, CertificateType.SPECIAL),
+    ],
+)
+def test_each_shipped_bank_passes_the_lint_with_every_question_on_its_point(
+    app, code, areas, certificate_type
+):
+    trade = make_trade(code, areas=tuple(areas), certificate_type=certificate_type)
+    table = BANKS_DIR / f"{code}.points.csv"
+    assert load_exam_points(trade, table.name, table.read_bytes()).saved
+    assert import_bank(trade, f"{code}.csv", (BANKS_DIR / f"{code}.csv").read_bytes()).saved
+    for path in sorted(BANKS_DIR.glob(f"{code}*.blueprint.json")):
+        load_blueprint_json(path.read_text(encoding="utf-8"), path.name)
+    report = lint_bank(trade)
+    figures = report.figures
+    assert report.passed, [f.message for f in report.blocking]
+    assert report.questions >= 300 and figures["cells_under_3x"] == 0
+    assert figures["without_point"] == figures["unknown_point"] == 0
+    assert figures["point_elsewhere"] == figures["points_under_2"] == 0
+    assert figures["longest_key_share"] <= 0.35 and figures["near_duplicates"] == 0
+    absolute = figures["absolute_true_false"]
+    assert max(absolute.values()) <= 0.7 * sum(absolute.values())
+    assert not [f for f in report.findings if f.check == "longest_key"]
 
 
 def test_a_bad_points_table_says_where_and_loads_nothing(trade):
