@@ -20,7 +20,7 @@ from certify.banks.models import ExamPoint, Importance
 from certify.banks.validation import MAX_POINT_CODE_CHARS, POINT_CODE
 from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import find_area_by_path
-from certify.core.tables import ImportProblem, Unit, clean_cell, quoted, read_table
+from certify.core.tables import ImportProblem, Unit, chosen_sheet, clean_cell, quoted, read_table
 from certify.extensions import db
 
 LEVELS = ("一级", "二级", "三级", "四级")
@@ -30,6 +30,7 @@ ALIASES = {
     "点名称": ("点名称", "鉴定点名称", "鉴定点", "名称"),
     "重要程度": ("重要程度", "重要性", "重要性程度"),
 }
+SHEET_NAMES = ("鉴定要素细目表", "细目表")
 MAX_POINTS = 2000
 MAX_NAME_CHARS = 200
 
@@ -84,7 +85,7 @@ def _read_points(trade: Trade, filename: str, data: bytes, report: PointsReport)
     points: list[ExamPoint] = []
     seen: dict[str, int] = {}
     with read_table(filename, data) as sheets:
-        rows = sheets[0]
+        rows = chosen_sheet(filename, sheets, SHEET_NAMES)
         columns: dict[str, int] | None = None
         for number, raw in rows:
             cells = [clean_cell(c) for c in raw]

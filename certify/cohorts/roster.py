@@ -180,10 +180,12 @@ def _non_empty(rows: Iterator[Row]) -> Iterator[Row]:
 
 
 def _read_rows(filename: str, sheets: Iterable[Iterator[Row]]) -> RosterResult:
-    """Read the first sheet whose header has the required columns (workbooks from WPS
-    often start with a 填表说明 sheet); the first sheet's header names what is missing."""
+    """Read the first visible sheet whose header has the required columns (workbooks from
+    WPS often start with a 填表说明 sheet); the first sheet's header names what is missing."""
     first_header: dict[str, int] | None = None
     for rows in sheets:
+        if not getattr(rows, "visible", True):
+            continue  # a hidden sheet (last year's copy, lookup lists) is never read
         columns = _find_header(rows)
         if columns is None:
             continue

@@ -18,7 +18,7 @@ from certify.config import DEFAULT_PUBLICITY_GRACE_DAYS
 from certify.core import clock
 from certify.core.errors import Conflict, DomainError, Forbidden, Problem, ValidationFailed
 from certify.core.idcard import normalise_id_number
-from certify.core.tables import ImportProblem, Unit, UnusableFile, read_table
+from certify.core.tables import ImportProblem, Unit, UnusableFile, chosen_sheet, read_table
 from certify.core.workdays import add_working_days
 from certify.exams.models import Attempt, AttemptStatus, ExamSession
 from certify.exams.services import touch
@@ -173,11 +173,11 @@ def import_practical_scores(session: ExamSession, filename: str, data: bytes) ->
 
 
 def _score_rows(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
-    """The first sheet's rows as text, read whole before the file is closed."""
+    """The first visible sheet's rows as text, read whole before the file is closed."""
     with read_table(filename, data) as sheets:
         rows = [
             (number, ["" if c is None else str(c).strip() for c in cells])
-            for number, cells in sheets[0]
+            for number, cells in chosen_sheet(filename, sheets)
         ]
     if not rows:
         raise UnusableFile(filename, _("The file has no rows."))

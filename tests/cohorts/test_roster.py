@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from datetime import date, timedelta
 
@@ -149,6 +148,22 @@ def test_xlsx_rows_are_read_and_normalised():
     assert man.years_in_trade == 3
     assert woman.name == "阿依古丽·买买提" and woman.gender == "女"
     assert woman.phone == "13987654321" and woman.source is None and woman.years_in_trade == 5
+
+
+def test_a_hidden_sheet_of_a_roster_workbook_is_never_read():
+    workbook = Workbook()
+    old = workbook.active
+    old.title = "去年名单"
+    old.sheet_state = "hidden"
+    old.append(HEADER)
+    old.append(person(姓名="旧学员"))
+    current = workbook.create_sheet("花名册")
+    current.append(HEADER)
+    current.append(person())
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = read_roster("花名册.xlsx", buffer.getvalue())
+    assert result.problems == [] and [r.name for r in result.rows] == [person()[0]]
 
 
 def test_an_id_number_typed_as_a_number_in_excel_is_reported_plainly():
@@ -306,14 +321,12 @@ def _big_csv(count: int) -> bytes:
 
 
 def test_ten_thousand_rows_are_read_and_one_more_is_refused():
-    started = time.perf_counter()
     result = read_roster("花名册.csv", _big_csv(MAX_ROWS))
     assert result.problems == [] and result.warnings == []
     assert len(result.rows) == MAX_ROWS == 10_000
     assert result.rows[-1].number == 10_001
     with pytest.raises(UnusableFile, match="more than 10000 rows"):
         read_roster("花名册.csv", _big_csv(MAX_ROWS + 1))
-    assert time.perf_counter() - started < 10
 
 
 # --- rows ---------------------------------------------------------------------------
