@@ -139,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from certify.home.views import bp as home_bp
     from certify.jobs.views import bp as jobs_bp
     from certify.notifications.views import bp as notifications_bp
+    from certify.registration.views import bp as registration_bp
     from certify.results.views import bp as results_bp
     from certify.training.views import bp as training_bp
     from certify.verification.views import bp as verification_bp
@@ -149,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(banks_bp)
     app.register_blueprint(cohorts_bp)
+    app.register_blueprint(registration_bp)
     app.register_blueprint(training_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exams_bp)

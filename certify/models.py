@@ -19,6 +19,7 @@ from certify.cohorts.models import (
     Enrolment,
     cohort_trainers,
 )
+from certify.core.blobs import Blob
 from certify.endorsement.models import BatchItem, EndorsementBatch
 from certify.exams.models import (
     AccessCodeLock,
@@ -31,6 +32,7 @@ from certify.exams.models import (
 )
 from certify.jobs.models import Job
 from certify.notifications.models import Notification
+from certify.registration.models import Announcement, Application
 from certify.results.models import Objection, PracticalScore, Result
 from certify.training.models import (
     Material,
@@ -42,13 +44,16 @@ from certify.training.models import (
 
 __all__ = [
     "AccessCodeLock",
+    "Announcement",
     "ApiToken",
+    "Application",
     "Attempt",
     "AttemptAnswer",
     "AttemptItem",
     "AuditEvent",
     "BankImport",
     "BatchItem",
+    "Blob",
     "BlueprintQuota",
     "BlueprintSection",
     "Certificate",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import random
 from datetime import date
+
+from PIL import Image
 
 from certify.accounts.models import Role, User
 from certify.accounts.services import UserData, create_user
@@ -76,3 +80,30 @@ def make_trade(
     if commit:
         db.session.commit()
     return trade
+
+
+def photo_bytes(
+    width: int = 600,
+    height: int = 800,
+    fmt: str = "JPEG",
+    exif_turn: int | None = None,
+) -> bytes:
+    """A noisy picture, as a phone's photo would be (a flat one is refused as blank)."""
+    rng = random.Random(width * height)
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    for y in range(0, height, 4):
+        for x in range(0, width, 4):
+            shade = (rng.randrange(256), rng.randrange(256), min(255, y * 255 // height))
+            for dy in range(4):
+                for dx in range(4):
+                    if x + dx < width and y + dy < height:
+                        pixels[x + dx, y + dy] = shade
+    out = io.BytesIO()
+    if exif_turn is not None:
+        exif = Image.Exif()
+        exif[0x0112] = exif_turn  # Orientation
+        image.save(out, fmt, exif=exif)
+    else:
+        image.save(out, fmt)
+    return out.getvalue()

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 
 from certify.catalog.services import get_trade
 from certify.cohorts import services
+from certify.cohorts.photos import import_photos
 from certify.core.cli import DomainGroup, fail
 from certify.core.tables import UnusableFile
 from certify.extensions import db
@@ -73,3 +76,33 @@ def slips_command(cohort_id: int, output: Path):
         fail("the class has nobody enrolled")
     output.write_bytes(render_login_slips(slips, title=cohort.name))
     click.echo(f"{len(slips)} slips written to {output}")
+
+
+@cohorts_cli.command("photos")
+@click.argument("cohort_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check only; store nothing.")
+def photos_command(cohort_id: int, path: Path, dry_run: bool):
+    """Store the class's photos from a ZIP, each named by its worker's ID number: all or none."""
+    cohort = services.get_cohort(cohort_id)
+    try:
+        report = import_photos(cohort, path.name, path.read_bytes(), dry_run=dry_run)
+    except UnusableFile as exc:
+        fail(f"{exc.filename}: {exc.message}")
+    for problem in report.problems:
+        click.echo(problem)
+    for name in report.skipped:
+        click.echo(_("%(file)s: not a photo, left out.", file=name))
+    if report.without_photo:
+        click.echo(
+            _("Still without a photo: %(names)s", names="、".join(report.without_photo[:50]))
+        )
+    if report.problems:
+        db.session.rollback()
+        fail(_("No photo stored: %(n)d problems.", n=len(report.problems)))
+    if dry_run:
+        click.echo(_("Dry run: %(n)d photos would be stored.", n=report.stored))
+        return
+    db.session.commit()
+    click.echo(_("%(n)d photos stored.", n=report.stored))
+    click.echo(json.dumps({"stored": report.stored, "without_photo": len(report.without_photo)}))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -13,9 +14,12 @@ from wtforms import (
     SubmitField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from certify.accounts.forms import MultiCheckboxField
+from certify.catalog.models import Trade, level_label
+from certify.extensions import db
 
 
 class CohortForm(FlaskForm):
@@ -79,3 +83,28 @@ class RuleForm(FlaskForm):
         _l("Other grounds (shown to trainers)"), validators=[Optional(), Length(max=300)]
     )
     submit = SubmitField(_l("Save the rule"))
+
+
+def track_choices(trades: list[Trade]) -> list[SelectChoice]:
+    """Each trade's levels (or its one certificate) as "trade:level" choices."""
+    choices = []
+    for trade in trades:
+        if trade.levels:
+            choices += [
+                SelectChoice(f"{trade.id}:{lv}", f"{trade.name} · {level_label(lv)}")
+                for lv in trade.levels
+            ]
+        else:
+            choices.append(
+                SelectChoice(f"{trade.id}:", f"{trade.name} · {trade.certificate_label}")
+            )
+    return choices
+
+
+def parse_track(value: str) -> tuple[Trade, int | None]:
+    """The trade and level a "trade:level" choice names; 400 for anything else."""
+    trade_id, _sep, level = (value or "").partition(":")
+    trade = db.session.get(Trade, int(trade_id)) if trade_id.isdigit() else None
+    if trade is None:
+        abort(400)
+    return trade, int(level) if level else None

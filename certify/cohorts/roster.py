@@ -144,6 +144,15 @@ def read_roster(filename: str, data: bytes) -> RosterResult:
 # --- rows ---------------------------------------------------------------------------
 
 
+def read_person(cells: dict[str, object], source: str) -> RosterResult:
+    """One person's fields as a registration form gives them (keyed by the roster's column
+    names), checked by exactly the rules a roster row is: one set of rules for both ways in.
+    Problems name the column and `source` (e.g. 报名表), not a row."""
+    columns = {name: i for i, name in enumerate(COLUMNS)}
+    raw = [cells.get(name, "") for name in COLUMNS]
+    return _RosterReader(source, columns).read(iter([(1, raw)]))
+
+
 def _header_name(text: str) -> str:
     """'手机号码（必填）' → '手机号码'; '* 姓 名 ＊' → '姓名'."""
     name = _BRACKETED.sub("", unicodedata.normalize("NFKC", text))

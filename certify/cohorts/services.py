@@ -181,12 +181,15 @@ class EnrolReport:
 
 
 def _rule(cohort: Cohort) -> EligibilityRule | None:
+    return eligibility_rule(cohort.trade_id, cohort.level)
+
+
+def eligibility_rule(trade_id: int, level: int | None) -> EligibilityRule | None:
+    """The trade and level's 申报条件 rule, if the office has set one."""
     return db.session.scalar(
         sa.select(EligibilityRule).where(
-            EligibilityRule.trade_id == cohort.trade_id,
-            EligibilityRule.level.is_(None)
-            if cohort.level is None
-            else EligibilityRule.level == cohort.level,
+            EligibilityRule.trade_id == trade_id,
+            EligibilityRule.level.is_(None) if level is None else EligibilityRule.level == level,
         )
     )
 
@@ -223,28 +226,42 @@ def enrol_roster(
     cohort.check_open_for_enrolment()
     parsed = read_roster(filename, data)
     report = EnrolReport(filename, parsed.rows, list(parsed.problems), list(parsed.warnings))
-    existing = _existing_users([r.id_number for r in parsed.rows])
+    _enrol_checked(cohort, report, dry_run=dry_run)
+    if report.saved:
+        record_event(
+            "cohort.roster_imported",
+            cohort,
+            actor=actor,
+            after={
+                "file": filename,
+                "enrolled": report.enrolled,
+                "new_accounts": report.new_accounts,
+                "linked_accounts": report.linked_accounts,
+                "already_enrolled": len(report.already),
+            },
+        )
+    return report
+
+
+def enrol_person(cohort: Cohort, row: RosterRow, source: str) -> EnrolReport:
+    """One person already checked by the roster's rules (an approved application) enrolled
+    as a roster row would be: the same account rules, the same capacity and flags."""
+    cohort.check_open_for_enrolment()
+    report = EnrolReport(source, [row])
+    _enrol_checked(cohort, report)
+    return report
+
+
+def _enrol_checked(cohort: Cohort, report: EnrolReport, *, dry_run: bool = False) -> None:
+    existing = _existing_users([r.id_number for r in report.rows])
     _check_existing_accounts(cohort, report, existing)
     _check_capacity(cohort, report)
     report.problems.sort(key=lambda p: (p.number is not None, p.number or 0))
     if report.problems or dry_run:
-        return report
+        return
     _enrol_rows(cohort, report, existing)
     db.session.flush()
-    record_event(
-        "cohort.roster_imported",
-        cohort,
-        actor=actor,
-        after={
-            "file": filename,
-            "enrolled": report.enrolled,
-            "new_accounts": report.new_accounts,
-            "linked_accounts": report.linked_accounts,
-            "already_enrolled": len(report.already),
-        },
-    )
     report.saved = True
-    return report
 
 
 def _check_existing_accounts(

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from certify.accounts.models import Role, User
 from certify.banks.forms import area_choices
-from certify.catalog.models import KnowledgeArea, Trade, level_label
+from certify.catalog.models import KnowledgeArea, Trade
 from certify.catalog.services import list_trades
 from certify.cohorts import services
 from certify.cohorts.dashboard import build_dashboard, dashboard_xlsx
@@ -30,6 +30,8 @@ from certify.cohorts.forms import (
     RosterForm,
     RuleForm,
     SessionForm,
+    parse_track,
+    track_choices,
 )
 from certify.cohorts.models import EligibilityRule
 from certify.cohorts.slips import render_login_slips
@@ -55,29 +57,6 @@ from certify.training.models import Material
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 MANAGERS = (Role.ADMIN, Role.TRAINER)
 UPLOAD_KIND = "rosters"
-
-
-def _tracks(trades: list[Trade]) -> list[SelectChoice]:
-    choices = []
-    for trade in trades:
-        if trade.levels:
-            choices += [
-                SelectChoice(f"{trade.id}:{lv}", f"{trade.name} · {level_label(lv)}")
-                for lv in trade.levels
-            ]
-        else:
-            choices.append(
-                SelectChoice(f"{trade.id}:", f"{trade.name} · {trade.certificate_label}")
-            )
-    return choices
-
-
-def _track(value: str) -> tuple[Trade, int | None]:
-    trade_id, _sep, level = (value or "").partition(":")
-    trade = db.session.get(Trade, int(trade_id)) if trade_id.isdigit() else None
-    if trade is None:
-        abort(400)
-    return trade, int(level) if level else None
 
 
 def _my_trades() -> list[Trade]:
@@ -107,7 +86,7 @@ def index():
 
 
 def _cohort_data(form: CohortForm, trainer_ids: list[int]) -> services.CohortData:
-    _trade, level = _track(form.track.data)
+    _trade, level = parse_track(form.track.data)
     return services.CohortData(
         form.name.data, level, form.capacity.data, form.exam_note.data or "", trainer_ids
     )
@@ -117,12 +96,12 @@ def _cohort_data(form: CohortForm, trainer_ids: list[int]) -> services.CohortDat
 @role_required(*MANAGERS)
 def create():
     form = CohortForm()
-    form.track.choices = _tracks(_my_trades())
+    form.track.choices = track_choices(_my_trades())
     _trainer_choices(form)
     if not form.is_submitted() and current_user.role is Role.TRAINER:
         form.trainers.data = [str(current_user.id)]
     if form.validate_on_submit():
-        trade, _level = _track(form.track.data)
+        trade, _level = parse_track(form.track.data)
         if trade not in _my_trades():
             abort(403)
         ids = [int(i) for i in form.trainers.data or []]
@@ -143,7 +122,7 @@ def create():
 def edit(cohort_id: int):
     cohort = _cohort(cohort_id)
     form = CohortForm(obj=cohort)
-    form.track.choices = _tracks([cohort.trade])
+    form.track.choices = track_choices([cohort.trade])
     _trainer_choices(form)
     if not form.is_submitted():
         form.track.data = f"{cohort.trade_id}:{cohort.level or ''}"
@@ -360,11 +339,14 @@ def delete_material(cohort_id: int, material_id: int):
 @role_required(Role.ADMIN)
 def rules():
     form = RuleForm()
-    form.track.choices = _tracks(list_trades())
+    form.track.choices = track_choices(list_trades())
     if accept_form(
         form,
         lambda: services.set_eligibility_rule(
-            *_track(form.track.data), form.min_years.data, form.note.data or "", actor=current_user
+            *parse_track(form.track.data),
+            form.min_years.data,
+            form.note.data or "",
+            actor=current_user,
         ),
     ):
         flash(_("The rule is saved. New roster imports are checked against it."), "success")

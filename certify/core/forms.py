@@ -81,6 +81,9 @@ def flash_posted_form(form: FlaskForm, save: Callable[[], object], said: str) ->
         for problem in exc.problems:
             flash(problem.message, "error")
         return False
+    except DomainError as exc:  # refused as a whole (already done, closed …)
+        flash_refusal(exc)
+        return False
     flash(said, "success")
     return True
 

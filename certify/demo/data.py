@@ -73,6 +73,12 @@ TRADES = [
 BANKS_DIR = Path(__file__).resolve().parents[2] / "question_banks"
 
 DEMO_COHORT = "2026年第一期仓库保管员培训班"
+DEMO_ANNOUNCEMENT = "2027年第一批仓库保管员（五级）职业技能等级认定公告"
+DEMO_CONDITIONS = (
+    "累计从事本职业或相关职业工作1年（含）以上\n"
+    "本职业或相关职业学徒期满\n"
+    "经本职业五级正规培训达规定标准学时数，并取得结业证书"
+)
 PAST_COHORT = "2026年春季仓库保管员培训班（已结业）"
 DEMO_EXAM_NOTE = "12月12日 9:00 市总工会职工学校三楼机房"
 

@@ -25,6 +25,12 @@ from certify.demo import data
 from certify.exams.models import Attempt, ExamSession
 from certify.exams.services import save_answer, schedule_session, start_attempt, submit_attempt
 from certify.extensions import db
+from certify.registration.models import Announcement
+from certify.registration.services import (
+    AnnouncementData,
+    create_announcement,
+    open_announcement,
+)
 from certify.results.services import finalize_results, publish_results, record_practical_score
 
 
@@ -65,6 +71,7 @@ def load_demo() -> dict[str, list[str]]:
         report["created"].append(f"user {spec['username']}")
     _load_banks(report)
     _load_class(report)
+    _load_announcement(report)
     _load_past_class(report)
     return report
 
@@ -94,6 +101,28 @@ def _load_class(report: dict[str, list[str]]) -> None:
         )
     )
     report["created"].append(f"class {cohort.name}")
+
+
+def _load_announcement(report: dict[str, list[str]]) -> None:
+    """An open 认定公告 for the demo class, so /register can be tried at once."""
+    cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == data.DEMO_COHORT))
+    if cohort is None or db.session.scalar(sa.select(Announcement.id).limit(1)) is not None:
+        return
+    now = clock.now()
+    announcement = create_announcement(
+        cohort.trade,
+        AnnouncementData(
+            title=data.DEMO_ANNOUNCEMENT,
+            level=cohort.level,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=30),
+            conditions=data.DEMO_CONDITIONS,
+            exam_note=data.DEMO_EXAM_NOTE,
+            cohort=cohort,
+        ),
+    )
+    open_announcement(announcement)
+    report["created"].append(f"announcement {announcement.title}")
 
 
 def _load_past_class(report: dict[str, list[str]]) -> None:

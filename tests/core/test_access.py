@@ -34,7 +34,11 @@ ROUTE_ARGS = {
     "notification_id": "1",
     "batch_id": "1",
     "job_id": "1",
+    "announcement_id": "1",
+    "application_id": "1",
 }
+
+ENDPOINT_ARGS = {"registration.announcement_action": {"action": "close"}}
 
 
 def _protected_routes(app):
@@ -43,7 +47,8 @@ def _protected_routes(app):
         roles = getattr(view, "allowed_roles", None)
         if roles is None:
             continue
-        url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: ROUTE_ARGS[m.group(1)], rule.rule)
+        args = {**ROUTE_ARGS, **ENDPOINT_ARGS.get(rule.endpoint, {})}
+        url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m, a=args: a[m.group(1)], rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url, roles
 
@@ -63,7 +68,16 @@ def test_every_admin_page_uses_the_role_decorator(app):
     assert {"catalog.trade_list", "accounts.change_password"} <= endpoints
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(
-            ("/admin", "/catalog", "/account", "/banks", "/cohorts", "/learn", "/exams")
+            (
+                "/admin",
+                "/catalog",
+                "/account",
+                "/banks",
+                "/cohorts",
+                "/learn",
+                "/exams",
+                "/registration",
+            )
         ):
             assert rule.endpoint in endpoints, f"{rule.rule} has no role check"
 

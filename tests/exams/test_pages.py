@@ -23,6 +23,8 @@ def test_a_worker_takes_the_exam_without_javascript(client, login, worker, exam)
     page_url = response.headers["Location"]
     page = client.get(page_url).get_data(as_text=True)
     assert 'id="exam-form"' in page and "剩余时间" in page and 'data-token="' in page
+    assert 'class="mainnav"' not in page and 'class="brand" href' not in page  # no way out
+    assert 'class="mainnav"' in client.get("/exams/").get_data(as_text=True)
     attempt = db.session.scalar(sa.select(Attempt))
     for item in attempt.items[:3]:
         assert item.version.explanation not in page  # no answer key on the page

@@ -79,6 +79,9 @@ def url_args(world: World, endpoint: str) -> dict[str, str]:
         "token": world.exam.publicity_token,
         "filename": "css/app.css",
         "job_id": world.job.id,
+        "announcement_id": world.announcement.id,
+        "application_id": world.application.id,
+        "reference": world.application.reference,
     }
     if endpoint.startswith("api."):
         args["item_id"] = world.attempt.items[0].position
@@ -86,6 +89,8 @@ def url_args(world: World, endpoint: str) -> dict[str, str]:
         args["attempt_id"] = world.mock.id
     if endpoint == "banks.blueprint_delete":
         args["blueprint_id"] = world.spare_blueprint.id  # the exam's: see test_idor.py
+    if endpoint == "registration.announcement_action":
+        args["action"] = "close"
     if endpoint == "cohorts.delete_session":
         args["session_id"] = world.cohort_session.id
     return {k: str(v) for k, v in args.items()}

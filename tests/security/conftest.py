@@ -30,11 +30,13 @@ from certify.jobs.models import Job
 from certify.jobs.services import start_job
 from certify.notifications.models import Notification
 from certify.notifications.services import notify
+from certify.registration import services as registration
+from certify.registration.models import Announcement, Application
 from certify.results.models import Result
 from certify.training import services as training
 from certify.training.models import Material, MockAttempt
 from tests.certificates.conftest import certificate, final_pass, signing_key  # noqa: F401
-from tests.factories import PASSWORD, make_trade, make_user
+from tests.factories import PASSWORD, make_id, make_trade, make_user, photo_bytes
 
 OWNER_PASSWORD = "my-own-pass-1"  # tests/classes.py's worker chose it
 TINY_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -68,6 +70,8 @@ class World:
     spare_blueprint: ExamBlueprint  # used by nothing: it may be deleted
     area: KnowledgeArea
     job: Job  # the reviewer's (hr) audit export
+    announcement: Announcement  # open, into the owner's class
+    application: Application  # pending
 
     def login_name(self, actor: str) -> tuple[str, str] | None:
         """(login, password) of a column of the access table; None for anonymous."""
@@ -152,6 +156,28 @@ def world(trade, trainer, cohort, worker, exam, certificate, frozen_clock) -> Wo
     db.session.commit()
     job = start_job("audit_export", {"format": "csv"}, hr)  # runs at once, without Redis
     db.session.commit()
+    announcement = registration.create_announcement(
+        trade,
+        registration.AnnouncementData(
+            title="2027年第一批认定公告",
+            level=cohort.level,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=10),
+            cohort=cohort,
+        ),
+    )
+    registration.open_announcement(announcement)
+    application = registration.submit_application(
+        announcement,
+        {
+            "姓名": "报名人",
+            "证件号码": make_id(424),
+            "手机号码": "13912345678",
+            "通讯地址": "温州市鹿城区",
+        },
+        photo_bytes(),
+    )
+    db.session.commit()
     return World(
         trade=trade,
         other_trade=other_trade,
@@ -179,6 +205,8 @@ def world(trade, trainer, cohort, worker, exam, certificate, frozen_clock) -> Wo
         spare_blueprint=spare_blueprint,
         area=area,
         job=job,
+        announcement=announcement,
+        application=application,
     )
 
 
