@@ -56,5 +56,5 @@ def test_a_blank_photo_is_refused(app):
 def test_a_gif_is_refused_by_its_content_not_its_name(app):
     out = io.BytesIO()
     Image.new("RGB", (600, 800)).save(out, "GIF")
-    with pytest.raises(PhotoRefused, match="JPEG、PNG|JPEG, PNG"):
+    with pytest.raises(PhotoRefused, match=r"JPEG、PNG|JPEG, PNG"):
         prepare_photo(out.getvalue())
