@@ -91,7 +91,7 @@ class QuestionForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
     # The service names problems by the import template's columns; the page by its fields.
-    _FIELD_OF_COLUMN = {
+    FIELD_OF_COLUMN = {
         "题干": "stem",
         "答案": "answer",
         "知识点": "area",
@@ -136,13 +136,6 @@ class QuestionForm(FlaskForm):
             explanation=self.explanation.data or "",
             source=self.source.data or "",
             point_code=self.point_code.data or "",
-        )
-
-    @classmethod
-    def on_fields(cls, exc: ValidationFailed) -> ValidationFailed:
-        """The service's problems moved onto the form's fields."""
-        return ValidationFailed(
-            [Problem(cls._FIELD_OF_COLUMN.get(p.field, p.field), p.message) for p in exc.problems]
         )
 
 

@@ -248,7 +248,11 @@ def question_edit(code: str, question_id: int):
     form = QuestionForm()
     form.area.choices = area_choices(trade)
     form.fill_from(question.current)
-    if accept_form(form, lambda: _edit_question(question, form)):
+    if accept_form(
+        form,
+        lambda: services.edit_question(question, form.to_edit(), actor=current_user),
+        fields=QuestionForm.FIELD_OF_COLUMN,
+    ):
         flash(_("Question %(id)d is saved.", id=question.id), "success")
         return redirect(url_for("banks.bank", code=code))
     return render_template(
@@ -259,13 +263,6 @@ def question_edit(code: str, question_id: int):
         option_keys=OPTION_KEYS,
         action_form=ConfirmForm(),
     )
-
-
-def _edit_question(question, form: QuestionForm) -> None:
-    try:
-        services.edit_question(question, form.to_edit(), actor=current_user)
-    except ValidationFailed as exc:
-        raise QuestionForm.on_fields(exc) from exc
 
 
 @bp.post(

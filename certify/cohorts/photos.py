@@ -13,7 +13,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from certify.audit.services import record_event
 from certify.cohorts.models import Cohort, Enrolment
@@ -21,6 +23,7 @@ from certify.core.blobs import store_blob
 from certify.core.idcard import normalise_id_number
 from certify.core.photos import PhotoRefused, prepare_photo
 from certify.core.tables import UnusableFile
+from certify.extensions import db
 
 MAX_ENTRIES = 5000
 MAX_FILE_BYTES = 15 * 1024 * 1024
@@ -45,7 +48,12 @@ def import_photos(
     cohort: Cohort, filename: str, data: bytes, *, dry_run: bool = False, actor=None
 ) -> PhotosReport:
     report = PhotosReport(filename)
-    by_id = {e.user.id_number: e for e in cohort.enrolments if e.user.id_number}
+    enrolments = db.session.scalars(
+        sa.select(Enrolment)
+        .where(Enrolment.cohort_id == cohort.id)
+        .options(selectinload(Enrolment.user))
+    ).all()  # the class's people in two queries, not one per worker
+    by_id = {e.user.id_number: e for e in enrolments if e.user.id_number}
     ready: list[tuple[Enrolment, bytes]] = []
     for name, raw in _entries(filename, data, report):
         id_number = normalise_id_number(PurePosixPath(name).stem)
@@ -66,7 +74,7 @@ def import_photos(
             report.problems.append(f"{name}: {exc}")
     covered = {e.id for e, _jpeg in ready}
     report.without_photo = sorted(
-        e.user.name for e in cohort.enrolments if e.photo_id is None and e.id not in covered
+        e.user.name for e in enrolments if e.photo_id is None and e.id not in covered
     )
     if report.problems or dry_run:
         report.stored = len(ready) if dry_run and not report.problems else 0

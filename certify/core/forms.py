@@ -47,10 +47,13 @@ class Accepted(Generic[T]):
         self.value = value
 
 
-def accept_form(form: FlaskForm, save: Callable[[], T]) -> Accepted[T] | None:
+def accept_form(
+    form: FlaskForm, save: Callable[[], T], fields: dict[str, str] | None = None
+) -> Accepted[T] | None:
     """The post-a-form step every form page shares: when the form is posted and valid, run
     `save` (the service). None when it was not posted, not valid, or the service refused it;
-    the problems are then on their fields, and nothing the service wrote is kept.
+    the problems are then on their fields (`fields` renames the service's field names to the
+    form's), and nothing the service wrote is kept.
 
         if done := accept_form(form, lambda: services.update_trade(trade, data)):
             flash(...)
@@ -62,6 +65,10 @@ def accept_form(form: FlaskForm, save: Callable[[], T]) -> Accepted[T] | None:
     try:
         return Accepted(save())
     except ValidationFailed as exc:
+        if fields:  # the service names its fields otherwise (e.g. by a spreadsheet's columns)
+            exc = ValidationFailed(
+                [type(p)(fields.get(p.field, p.field), p.message) for p in exc.problems]
+            )
         show_problems(form, exc)
         return None
 

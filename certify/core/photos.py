@@ -25,6 +25,7 @@ MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; anything larger is refuse
 ACCEPTED = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "MPO": "JPEG"}
 FLAT = 4.0  # a picture whose brightness barely varies is blank, not a face
 QUALITIES = (92, 88, 84, 80, 75, 70, 65, 60)
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses larger images before decoding them
 
 
 class PhotoRefused(ValueError):
@@ -79,7 +80,6 @@ def prepare_photo(data: bytes) -> Photo:
 
 
 def _open(data: bytes) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
         if image.format not in ACCEPTED:

@@ -253,18 +253,27 @@ def _checked_photo(photo: bytes, problems: list[Problem]) -> bytes | None:
         return None
 
 
+# The person's fields an application keeps, named as the roster row names them.
+PERSON_FIELDS = (
+    "name",
+    "id_type",
+    "id_number",
+    "gender",
+    "ethnicity",
+    "education",
+    "phone",
+    "employer",
+    "source",
+    "basis",
+    "years_in_trade",
+)
+
+
 def _copy_person(application: Application, row: RosterRow, fields: dict[str, str]) -> None:
-    application.name = row.name
-    application.id_type = row.id_type
-    application.id_number = row.id_number
-    application.gender = row.gender
-    application.ethnicity = row.ethnicity
-    application.education = row.education
-    application.phone = row.phone
-    application.employer = row.employer or ""
-    application.source = row.source
-    application.basis = row.basis or ""
-    application.years_in_trade = row.years_in_trade
+    for name in PERSON_FIELDS:
+        setattr(application, name, getattr(row, name))
+    application.employer = application.employer or ""
+    application.basis = application.basis or ""
     application.address = (fields.get(ADDRESS_FIELD) or "").strip()
 
 
@@ -287,28 +296,33 @@ def get_application(application_id: int) -> Application:
 
 
 def person_of(application: Application) -> RosterRow:
+    """The application as the roster row the enrolment path takes."""
     return RosterRow(
         number=1,
-        name=application.name,
-        id_type=application.id_type,
-        id_number=application.id_number,
-        gender=application.gender,
-        ethnicity=application.ethnicity,
-        education=application.education,
-        phone=application.phone,
-        employer=application.employer,
-        source=application.source,
-        basis=application.basis,
-        years_in_trade=application.years_in_trade,
         birth_date=None,
+        **{name: getattr(application, name) for name in PERSON_FIELDS},
     )
 
 
-def review_flags(application: Application) -> list[str]:
-    """What the eligibility rule says of the application, for the reviewer to weigh."""
-    announcement = application.announcement
+def review_flags(
+    announcement: Announcement, applications: list[Application]
+) -> dict[int, list[str]]:
+    """What the eligibility rule says of each application, for the reviewer to weigh: the
+    trade and level's rule read once for the page."""
     rule = eligibility_rule(announcement.trade_id, announcement.level)
-    return eligibility_flags(person_of(application), rule)
+    return {a.id: eligibility_flags(person_of(a), rule) for a in applications}
+
+
+def count_applications(announcement: Announcement) -> dict[ApplicationStatus, int]:
+    """How many applications stand in each state, in one grouped query."""
+    counted = dict(
+        db.session.execute(
+            sa.select(Application.status, sa.func.count())
+            .where(Application.announcement_id == announcement.id)
+            .group_by(Application.status)
+        ).all()
+    )
+    return {status: counted.get(status, 0) for status in ApplicationStatus}
 
 
 def approve_application(

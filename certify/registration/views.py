@@ -22,7 +22,6 @@ from certify.core import clock
 from certify.core.auth import role_required
 from certify.core.blobs import read_blob
 from certify.core.downloads import XLSX, send_private
-from certify.core.errors import ValidationFailed
 from certify.core.forms import ConfirmForm, accept_form, flash_outcome, flash_posted_form
 from certify.extensions import db, limiter
 from certify.registration import services
@@ -63,19 +62,7 @@ def lookup():
 
 def _posted(form: ApplicationForm, save):
     """Run the service; the spec-named problems land on the form's fields."""
-
-    def run():
-        try:
-            return save()
-        except ValidationFailed as exc:
-            raise ValidationFailed(
-                [
-                    type(p)(ApplicationForm.FIELD_OF_COLUMN.get(p.field, p.field), p.message)
-                    for p in exc.problems
-                ]
-            ) from exc
-
-    return accept_form(form, run)
+    return accept_form(form, save, fields=ApplicationForm.FIELD_OF_COLUMN)
 
 
 def _photo_bytes(form: ApplicationForm) -> bytes:
@@ -212,14 +199,13 @@ def announcement(announcement_id: int):
     approve.cohort.choices = _cohort_choices(announcement.trade_id, announcement.level)
     if announcement.cohort_id:
         approve.cohort.data = str(announcement.cohort_id)
-    counts = {s: len(services.applications_of(announcement, s)) for s in ApplicationStatus}
     return render_template(
         "registration/announcement.html",
         announcement=announcement,
         applications=applications,
-        flags={a.id: services.review_flags(a) for a in applications},
+        flags=services.review_flags(announcement, applications),
         status=status,
-        counts=counts,
+        counts=services.count_applications(announcement),
         approve=approve,
         send_back=ReturnForm(),
         action_form=ConfirmForm(),
